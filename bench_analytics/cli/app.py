@@ -1,0 +1,59 @@
+"""The typer application and helpers shared by the command modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from bench_analytics.formats.common import ReadOptions
+    from bench_analytics.store import Store
+
+app = typer.Typer(
+    name="bench-analytics",
+    help="Keep LLM benchmark history in Postgres: push results, see what is current, roll back.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+db_app = typer.Typer(help="Schema migrations and store status.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def examples(*lines: str) -> str:
+    """An epilog block of example command lines."""
+    body = "\n\n".join(f"  [bold]$ {line}[/]" for line in lines)
+    return f"[b]Examples[/]\n\n{body}"
+
+
+def open_store() -> Store:
+    """Open the configured store (embedded unless BENCH_DATABASE_URL is set)."""
+    from bench_analytics.store import Store
+
+    return Store.open()
+
+
+def read_options(model: str | None, dataset_version: str | None) -> ReadOptions:
+    """Reader options from flags plus the team's alias file (BENCH_MODEL_ALIASES)."""
+    from bench_analytics.config import get_settings
+    from bench_analytics.formats.common import ReadOptions
+    from bench_analytics.naming import load_alias_file
+
+    settings = get_settings()
+    aliases = load_alias_file(Path(settings.model_aliases)) if settings.model_aliases else {}
+    return ReadOptions(model_key=model, dataset_version=dataset_version, aliases=aliases)
+
+
+def current_actor() -> str:
+    """Who runs this command (GITHUB_ACTOR, git user.name or the OS user)."""
+    from bench_analytics.context import detect_context
+
+    return detect_context().triggered_by or "unknown"
+
+
+FORMAT_HELP = (
+    "Input format: auto, native, seed-documents, seed-patients, seed-monitoring, supabase-export."
+)

@@ -1,0 +1,156 @@
+"""Reader for the old pipeline's document results: ``aggregated_metrics_<model>.json``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
+
+from bench_analytics.formats.common import (
+    LEGACY_PROMPT_VERSION,
+    ReadOptions,
+    ids_version,
+    model_ref,
+    outage_signature,
+    percent_to_fraction,
+)
+from bench_analytics.formats.source import Source, validation_failure
+from bench_analytics.model import (
+    CaseResult,
+    Count,
+    DatasetRef,
+    NonNegativeNumber,
+    Percent,
+    Provenance,
+    Rate,
+    RunResult,
+)
+
+NAME = "seed-documents"
+DESCRIPTION = "old pipeline document results (aggregated_metrics_<model>.json)"
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+
+class DocumentCase(_Loose):
+    document_name: str
+    document_type: str | None = None
+    extraction_success: StrictBool = True
+    extraction_latency_ms: NonNegativeNumber | None = None
+    pipeline_latency_ms: NonNegativeNumber | None = None
+    input_tokens: Count | None = None
+    output_tokens: Count | None = None
+    total_tokens: Count | None = None
+    issues_detected: Count = 0
+    issues_expected: Count = 0
+    true_positives: Count
+    false_positives: Count
+    false_negatives: Count
+    json_valid: StrictBool = True
+    error_message: str | None = None
+
+
+class DocumentResults(_Loose):
+    model_name: str
+    total_documents: Count
+    successful_extractions: Count | None = None
+    extraction_accuracy: Percent | None = None
+    issue_precision: Rate
+    issue_recall: Rate
+    issue_f1_score: Rate
+    json_validity_rate: Percent | None = None
+    avg_input_tokens: NonNegativeNumber | None = None
+    avg_output_tokens: NonNegativeNumber | None = None
+    avg_total_tokens: NonNegativeNumber | None = None
+    avg_extraction_latency_ms: NonNegativeNumber | None = None
+    avg_pipeline_latency_ms: NonNegativeNumber | None = None
+    generated_at: datetime | None = None
+    individual_results: list[DocumentCase]
+
+
+def matches(data: Any) -> bool:
+    """A dict with per-document results and a document total."""
+    return (
+        isinstance(data, dict)
+        and "individual_results" in data
+        and ("total_documents" in data or "issue_f1_score" in data)
+    )
+
+
+def _case(doc: DocumentCase) -> CaseResult:
+    failed = doc.error_message is not None or not doc.extraction_success or not doc.json_valid
+    reason = doc.error_message or (
+        "extraction failed" if not doc.extraction_success else "answer was not valid JSON"
+    )
+    return CaseResult(
+        case_id=doc.document_name,
+        status="error" if failed else "ok",
+        tp=doc.true_positives,
+        fp=doc.false_positives,
+        fn=doc.false_negatives,
+        latency_ms=doc.pipeline_latency_ms,
+        input_tokens=doc.input_tokens,
+        output_tokens=doc.output_tokens,
+        error=reason if failed else None,
+        details={
+            "document_type": doc.document_type,
+            "issues_expected": doc.issues_expected,
+            "issues_detected": doc.issues_detected,
+            "extraction_latency_ms": doc.extraction_latency_ms,
+            **(doc.model_extra or {}),
+        },
+    )
+
+
+def read(source: Source, options: ReadOptions) -> list[RunResult]:
+    """One RunResult for the file."""
+    try:
+        doc = DocumentResults.model_validate(source.data)
+    except ValidationError as exc:
+        raise validation_failure(source.name, exc) from None
+    conversions: list[str] = []
+    metrics: dict[str, float] = {
+        "precision": doc.issue_precision,
+        "recall": doc.issue_recall,
+        "f1": doc.issue_f1_score,
+    }
+    for field in ("extraction_accuracy", "json_validity_rate"):
+        value = getattr(doc, field)
+        if value is not None:
+            metrics[field] = percent_to_fraction(source.name, field, value, conversions)
+    for field in ("avg_input_tokens", "avg_output_tokens", "avg_total_tokens"):
+        if getattr(doc, field) is not None:
+            metrics[field] = getattr(doc, field)
+    if doc.avg_pipeline_latency_ms is not None:
+        metrics["latency_ms"] = doc.avg_pipeline_latency_ms
+    if doc.avg_extraction_latency_ms is not None:
+        metrics["extraction_latency_ms"] = doc.avg_extraction_latency_ms
+
+    model = model_ref(doc.model_name, options)
+    cases = [_case(item) for item in doc.individual_results]
+    detected = sum(item.issues_detected for item in doc.individual_results)
+    expected = sum(item.issues_expected for item in doc.individual_results)
+    run = RunResult(
+        model=model,
+        dataset=DatasetRef(
+            name="legacy-documents",
+            version=options.dataset_version
+            or ids_version("documents", (case.case_id for case in cases)),
+            declared_cases=doc.total_documents,
+        ),
+        prompt_version=LEGACY_PROMPT_VERSION,
+        benchmark_type="documents",
+        finished_at=doc.generated_at,
+        averaging="micro",
+        metrics=metrics,
+        cases=cases,
+        outage_evidence=outage_signature(
+            model, found_nothing=detected == 0, expected=expected, cases=len(cases)
+        ),
+        provenance=Provenance(source_format=NAME, unit_conversions=conversions),
+        extra={"successful_extractions": doc.successful_extractions, **(doc.model_extra or {})},
+    )
+    return [run]

@@ -1,0 +1,153 @@
+"""Reader for the old pipeline's patient results: ``patient_benchmark_<model>.json``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bench_analytics.formats.common import (
+    LEGACY_PROMPT_VERSION,
+    ReadOptions,
+    ids_version,
+    map_legacy_metrics,
+    model_ref,
+    outage_signature,
+)
+from bench_analytics.formats.source import Source, validation_failure
+from bench_analytics.model import (
+    CaseResult,
+    Count,
+    DatasetRef,
+    NonNegativeNumber,
+    Percent,
+    Provenance,
+    Rate,
+    RunResult,
+)
+
+NAME = "seed-patients"
+DESCRIPTION = "old pipeline patient results (patient_benchmark_<model>.json)"
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+
+class PatientCase(_Loose):
+    patient_id: str
+    patient_name: str | None = None
+    documents_analyzed: Count | None = None
+    analysis_latency_ms: NonNegativeNumber | None = None
+    expected_issues: list[dict[str, Any]] = []
+    detected_issues: list[dict[str, Any]] = []
+    true_positives: Count
+    false_positives: Count
+    false_negatives: Count
+    domain_knowledge_score: Percent | None = None
+    error_message: str | None = None
+
+
+class PatientResults(_Loose):
+    model_name: str
+    total_patients: Count
+    successful_analyses: Count | None = None
+    avg_precision: Rate
+    avg_recall: Rate
+    avg_f1_score: Rate
+    domain_knowledge_detection_rate: Percent | None = None
+    avg_latency_ms: NonNegativeNumber | None = None
+    generated_at: datetime | None = None
+    domain_breakdown: dict[str, Any] | None = None
+    advanced_metrics: dict[str, Any] | None = None
+    individual_results: list[PatientCase]
+
+
+def matches(data: Any) -> bool:
+    """A dict with per-patient results and a patient total."""
+    return isinstance(data, dict) and "individual_results" in data and "total_patients" in data
+
+
+def _case(patient: PatientCase) -> CaseResult:
+    extra = dict(patient.model_extra or {})
+    extra.pop("model_name", None)
+    score = patient.domain_knowledge_score
+    return CaseResult(
+        case_id=patient.patient_id,
+        status="error" if patient.error_message else "ok",
+        tp=patient.true_positives,
+        fp=patient.false_positives,
+        fn=patient.false_negatives,
+        latency_ms=patient.analysis_latency_ms,
+        error=patient.error_message,
+        details={
+            "patient_name": patient.patient_name,
+            "documents_analyzed": patient.documents_analyzed,
+            "domain_knowledge_score": None if score is None else score / 100,
+            "expected_issues": patient.expected_issues,
+            "detected_issues": patient.detected_issues,
+            **extra,
+        },
+    )
+
+
+def read(source: Source, options: ReadOptions) -> list[RunResult]:
+    """One RunResult for the file."""
+    try:
+        doc = PatientResults.model_validate(source.data)
+    except ValidationError as exc:
+        raise validation_failure(source.name, exc) from None
+    conversions: list[str] = []
+    headline = {
+        name: getattr(doc, name)
+        for name in (
+            "avg_precision",
+            "avg_recall",
+            "avg_f1_score",
+            "avg_latency_ms",
+            "domain_knowledge_detection_rate",
+        )
+        if getattr(doc, name) is not None
+    }
+    top_level = {k: v for k, v in (doc.model_extra or {}).items()}
+    metrics, other = map_legacy_metrics(
+        source.name, {**headline, **top_level}, where="", conversions=conversions
+    )
+    if doc.advanced_metrics:
+        advanced, advanced_other = map_legacy_metrics(
+            source.name, doc.advanced_metrics, where="advanced_metrics.", conversions=conversions
+        )
+        metrics.update(advanced)
+        other["advanced_metrics"] = advanced_other or None
+    if any(p.domain_knowledge_score is not None for p in doc.individual_results):
+        conversions.append("individual_results[*].domain_knowledge_score: % -> fraction")
+
+    model = model_ref(doc.model_name, options)
+    cases = [_case(patient) for patient in doc.individual_results]
+    detected = sum(len(p.detected_issues) for p in doc.individual_results)
+    expected = sum(len(p.expected_issues) for p in doc.individual_results)
+    extra = {"successful_analyses": doc.successful_analyses, **other}
+    if doc.domain_breakdown is not None:
+        extra["domain_breakdown"] = doc.domain_breakdown
+    run = RunResult(
+        model=model,
+        dataset=DatasetRef(
+            name="legacy-patients",
+            version=options.dataset_version
+            or ids_version("patients", (case.case_id for case in cases)),
+            declared_cases=doc.total_patients,
+        ),
+        prompt_version=LEGACY_PROMPT_VERSION,
+        benchmark_type="patients",
+        finished_at=doc.generated_at,
+        averaging="macro",
+        metrics=metrics,
+        cases=cases,
+        outage_evidence=outage_signature(
+            model, found_nothing=detected == 0, expected=expected, cases=len(cases)
+        ),
+        provenance=Provenance(source_format=NAME, unit_conversions=conversions),
+        extra={k: v for k, v in extra.items() if v is not None},
+    )
+    return [run]

@@ -1,0 +1,204 @@
+"""Reader for exports of the old ``benchmark_transactions`` table (JSON arrays of rows).
+
+This is the migration path: every row becomes one RunResult that keeps the row's commit,
+branch, environment, actor and time, so history order and commits survive the move.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bench_analytics.errors import BadInputError
+from bench_analytics.formats.common import (
+    ReadOptions,
+    looks_like_percent,
+    map_legacy_metrics,
+    model_ref,
+    outage_signature,
+)
+from bench_analytics.formats.source import Source, validation_failure
+from bench_analytics.model import (
+    CaseResult,
+    Count,
+    DatasetRef,
+    NonNegativeNumber,
+    Percent,
+    Provenance,
+    RunResult,
+)
+
+NAME = "supabase-export"
+DESCRIPTION = "export of the old benchmark_transactions table (JSON array of rows)"
+
+_ROW_KEYS = {"id", "created_at", "model_version", "metrics"}
+_PERCENT_SIBLINGS = {"domain_knowledge_detection_rate": "domain_recall"}
+
+
+class ExportedCase(BaseModel):
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    patient_id: str
+    patient_name: str | None = None
+    latency_ms: NonNegativeNumber | None = None
+    true_positives: Count
+    false_positives: Count
+    false_negatives: Count
+    domain_knowledge_score: Percent | None = None
+    error_message: str | None = None
+
+
+class ExportedRow(BaseModel):
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    id: str
+    created_at: datetime
+    commit_sha: str | None = None
+    branch_name: str | None = None
+    model_version: str
+    model_provider: str | None = None
+    dataset_version: str
+    dataset_size: Count | None = None
+    prompt_version: str | None = None
+    environment: str | None = None
+    run_id: str | None = None
+    triggered_by: str | None = None
+    metrics: dict[str, Any]
+    duration_seconds: NonNegativeNumber | None = None
+    error_count: Count | None = None
+    success_count: Count | None = None
+    tags: list[str] | None = None
+    notes: str | None = None
+    benchmark_type: str | None = None
+
+
+def matches(data: Any) -> bool:
+    """A non-empty list of objects that carry the old table's columns."""
+    return (
+        isinstance(data, list)
+        and bool(data)
+        and all(isinstance(row, dict) and _ROW_KEYS <= row.keys() for row in data)
+    )
+
+
+def _unit_rule(raw: dict[str, Any]):
+    peers = [
+        v
+        for k, v in raw.items()
+        if k in _PERCENT_SIBLINGS.keys() | {"savings_capture_rate"} and isinstance(v, int | float)
+    ]
+
+    def is_percent(name: str, value: float) -> bool:
+        sibling = raw.get(_PERCENT_SIBLINGS.get(name, ""))
+        sibling = sibling if isinstance(sibling, int | float) else None
+        return looks_like_percent(value, sibling, peers)
+
+    return is_percent
+
+
+def _cases(source: str, index: int, raw: Any) -> list[CaseResult]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise BadInputError(source, "must be a list", where=f"field [{index}].metrics.patient_results")
+    cases = []
+    for position, item in enumerate(raw):
+        try:
+            case = ExportedCase.model_validate(item)
+        except ValidationError as exc:
+            prefix = (index, "metrics", "patient_results", position)
+            raise validation_failure(source, exc, prefix) from None
+        score = case.domain_knowledge_score
+        cases.append(
+            CaseResult(
+                case_id=case.patient_id,
+                status="error" if case.error_message else "ok",
+                tp=case.true_positives,
+                fp=case.false_positives,
+                fn=case.false_negatives,
+                latency_ms=case.latency_ms,
+                error=case.error_message,
+                details={
+                    "patient_name": case.patient_name,
+                    "domain_knowledge_score": None if score is None else score / 100,
+                    **(case.model_extra or {}),
+                },
+            )
+        )
+    return cases
+
+
+def _row(source: str, index: int, raw: dict[str, Any], options: ReadOptions) -> RunResult:
+    try:
+        row = ExportedRow.model_validate(raw)
+    except ValidationError as exc:
+        raise validation_failure(source, exc, (index,)) from None
+    raw_metrics = dict(row.metrics)
+    cases = _cases(source, index, raw_metrics.pop("patient_results", None))
+    conversions: list[str] = []
+    metrics, other = map_legacy_metrics(
+        source,
+        raw_metrics,
+        where=f"[{index}].metrics.",
+        conversions=conversions,
+        is_percent=_unit_rule(raw_metrics),
+    )
+    if metrics.get("latency_p95_ms") == 0 and metrics.get("latency_ms", 0) > 0:
+        del metrics["latency_p95_ms"]
+        conversions.append("p95_latency_ms: 0.0 dropped (not measured; the mean is above 0)")
+    declared = row.dataset_size
+    if declared is None:
+        declared = next(
+            (int(metrics[k]) for k in ("total_documents", "total_patients") if k in metrics), None
+        )
+    tracked = bool(row.error_count or row.success_count)
+    model = model_ref(row.model_version, options, provider=row.model_provider)
+    if cases:
+        found_nothing = sum((c.tp or 0) + (c.fp or 0) for c in cases) == 0
+        expected: int | None = sum((c.tp or 0) + (c.fn or 0) for c in cases)
+    else:
+        found_nothing = (
+            metrics.get("recall") == 0
+            and metrics.get("precision") == 0
+            and metrics.get("issues_detected", 0) == 0
+        )
+        expected = int(metrics.get("issues_expected", 0)) or None
+    started = (
+        row.created_at - timedelta(seconds=row.duration_seconds) if row.duration_seconds else None
+    )
+    return RunResult(
+        model=model,
+        dataset=DatasetRef(
+            version=options.dataset_version or row.dataset_version, declared_cases=declared
+        ),
+        prompt_version=row.prompt_version or "unversioned",
+        benchmark_type=row.benchmark_type or "standard",
+        environment=row.environment,
+        started_at=started,
+        finished_at=row.created_at,
+        metrics=metrics,
+        cases=cases,
+        reported_errors=row.error_count if tracked else None,
+        outage_evidence=outage_signature(
+            model, found_nothing=found_nothing, expected=expected, cases=declared
+        ),
+        provenance=Provenance(
+            commit_sha=row.commit_sha,
+            branch=row.branch_name,
+            run_id=row.run_id,
+            triggered_by=row.triggered_by,
+            tags=row.tags or [],
+            notes=row.notes,
+            source_format=NAME,
+            legacy_id=row.id,
+            unit_conversions=conversions,
+        ),
+        extra={k: v for k, v in {**other, **(row.model_extra or {})}.items() if v is not None},
+    )
+
+
+def read(source: Source, options: ReadOptions) -> list[RunResult]:
+    """One RunResult per row, in the order of the rows."""
+    return [_row(source.name, i, raw, options) for i, raw in enumerate(source.data)]

@@ -1,0 +1,179 @@
+"""The in-memory result model every reader produces: ``RunResult`` with its ``CaseResult``s."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import orjson
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
+
+from bench_analytics.metrics import check_value
+
+SCHEMA_ID = "https://bench-analytics.dev/schemas/result-v1.json"
+SCHEMA_VERSION = 1
+KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+
+
+def _reject_non_numbers(value: Any) -> Any:
+    if isinstance(value, bool) or (value is not None and not isinstance(value, int | float)):
+        raise ValueError(f"must be a number, got {type(value).__name__} {value!r}")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_reject_non_numbers)]
+NonNegativeNumber = Annotated[Number, Field(ge=0)]
+Count = Annotated[StrictInt, Field(ge=0)]
+Rate = Annotated[Number, Field(ge=0, le=1, description="A fraction in [0, 1].")]
+Percent = Annotated[Number, Field(ge=0, le=100, description="A percentage in [0, 100].")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
+
+
+class ModelRef(_Strict):
+    """Which model ran: a stable key plus how it was displayed and versioned at the time."""
+
+    key: str = Field(pattern=KEY_PATTERN, description="Stable key, e.g. 'medgemma'.")
+    display_name: str | None = Field(default=None, description="Name as shown at the time.")
+    version: str | None = Field(default=None, description="Model version or checkpoint.")
+    provider: str | None = Field(default=None, description="Who serves it: openai, google …")
+
+
+class DatasetRef(_Strict):
+    """Which case set was run."""
+
+    name: str | None = None
+    version: str = Field(min_length=1)
+    declared_cases: Count | None = Field(
+        default=None, description="How many cases the source says it ran."
+    )
+
+
+class Provenance(_Strict):
+    """Where a result came from. Not part of the content hash."""
+
+    commit_sha: str | None = None
+    branch: str | None = None
+    run_id: str | None = None
+    triggered_by: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    notes: str | None = None
+    source_format: str | None = None
+    source_name: str | None = None
+    legacy_id: str | None = Field(default=None, description="Id in the system it came from.")
+    unit_conversions: list[str] = Field(default_factory=list)
+
+
+class CaseResult(_Strict):
+    """One case (document, patient, sample) of a run."""
+
+    case_id: str = Field(min_length=1)
+    status: Literal["ok", "error"] = Field(
+        default="ok", description="'error' when the endpoint failed, not the model."
+    )
+    tp: Count | None = None
+    fp: Count | None = None
+    fn: Count | None = None
+    score: Number | None = None
+    latency_ms: NonNegativeNumber | None = None
+    input_tokens: Count | None = None
+    output_tokens: Count | None = None
+    cost_usd: NonNegativeNumber | None = None
+    error: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunResult(_Strict):
+    """One benchmark run: identity, headline metrics and per-case results."""
+
+    schema_: Literal["bench-analytics/result"] = Field(
+        default="bench-analytics/result", alias="schema"
+    )
+    schema_version: Literal[1] = SCHEMA_VERSION
+    model: ModelRef
+    dataset: DatasetRef
+    prompt_version: str = Field(min_length=1)
+    benchmark_type: str = Field(default="custom", min_length=1)
+    environment: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    averaging: Literal["micro", "macro"] | None = Field(
+        default=None, description="How f1/precision/recall were averaged over cases."
+    )
+    metrics: dict[str, Number] = Field(default_factory=dict)
+    cases: list[CaseResult] = Field(default_factory=list)
+    reported_errors: Count | None = Field(
+        default=None, description="Errored cases stated by an aggregate-only source."
+    )
+    outage_evidence: str | None = Field(
+        default=None, description="Why a reader judged that the endpoint, not the model, failed."
+    )
+    provenance: Provenance = Field(default_factory=Provenance)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("started_at", "finished_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    @field_validator("metrics")
+    @classmethod
+    def _metric_values(cls, metrics: dict[str, float]) -> dict[str, float]:
+        for name, value in metrics.items():
+            problem = check_value(name, value)
+            if problem:
+                raise ValueError(f"metric '{name}' {problem}")
+        return metrics
+
+    @model_validator(mode="after")
+    def _unique_cases(self) -> RunResult:
+        seen: set[str] = set()
+        for index, case in enumerate(self.cases):
+            if case.case_id in seen:
+                raise ValueError(f"cases[{index}]: case_id '{case.case_id}' appears twice")
+            seen.add(case.case_id)
+        return self
+
+    @property
+    def run_at(self) -> datetime | None:
+        """When the run happened (finish, else start)."""
+        return self.finished_at or self.started_at
+
+    def canonical_json(self) -> bytes:
+        """Sorted-key JSON of the content (provenance left out, cases in id order)."""
+        content = self.model_dump(mode="json", by_alias=True, exclude={"provenance"})
+        content["cases"].sort(key=lambda case: case["case_id"])
+        return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+
+    def content_sha256(self) -> str:
+        """SHA-256 of the canonical form: equal results have equal hashes."""
+        return hashlib.sha256(self.canonical_json()).hexdigest()
+
+    def to_json(self) -> bytes:
+        """The native file form (indented, provenance included)."""
+        data = self.model_dump(mode="json", by_alias=True, exclude_none=False)
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2)
+
+    def configuration(self) -> tuple[str, str, str, str]:
+        """(model key, dataset version, prompt version, environment)."""
+        return (
+            self.model.key,
+            self.dataset.version,
+            self.prompt_version,
+            self.environment or "local",
+        )

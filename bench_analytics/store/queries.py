@@ -1,0 +1,156 @@
+"""Read-side queries: configurations, current snapshots, history, events, transactions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from bench_analytics.errors import UsageError
+
+Config = tuple[str, str, str, str]
+
+
+@dataclass(frozen=True)
+class ConfigFilter:
+    """Narrow a model's configurations; None means any."""
+
+    model: str | None = None
+    dataset: str | None = None
+    prompt: str | None = None
+    environment: str | None = None
+
+    def where(self, prefix: str = "") -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        for column, value in (
+            ("model_key", self.model),
+            ("dataset_version", self.dataset),
+            ("prompt_version", self.prompt),
+            ("environment", self.environment),
+        ):
+            if value is not None:
+                clauses.append(f"{prefix}{column} = %s")
+                params.append(value)
+        return (" AND ".join(clauses) or "true"), params
+
+
+def _rows(conn: psycopg.Connection, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(sql, params).fetchall()
+
+
+def configurations(conn: psycopg.Connection, selector: ConfigFilter) -> list[Config]:
+    """Every configuration with at least one version that matches the filter."""
+    where, params = selector.where()
+    rows = conn.execute(
+        f"""SELECT DISTINCT model_key, dataset_version, prompt_version, environment
+            FROM benchmark_snapshots WHERE {where} ORDER BY 1, 2, 3, 4""",
+        params,
+    ).fetchall()
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def resolve_configuration(conn: psycopg.Connection, selector: ConfigFilter) -> Config:
+    """The one configuration a command means, or a UsageError that lists the choices."""
+    found = configurations(conn, selector)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        models = [row[0] for row in conn.execute(
+            "SELECT DISTINCT model_key FROM benchmark_snapshots ORDER BY 1"
+        ).fetchall()]
+        known = ", ".join(models) if models else "none yet"
+        raise UsageError(f"no stored versions match {_describe(selector)} (models: {known})")
+    choices = "; ".join(f"--dataset {d} --prompt {p} --environment {e}" for _, d, p, e in found)
+    raise UsageError(
+        f"{_describe(selector)} matches {len(found)} configurations; pick one with {choices}"
+    )
+
+
+def _describe(selector: ConfigFilter) -> str:
+    parts = [f"{name}={value}" for name, value in vars(selector).items() if value is not None]
+    return "model " + ", ".join(parts) if parts else "the filter"
+
+
+def current_snapshots(conn: psycopg.Connection, selector: ConfigFilter) -> list[dict[str, Any]]:
+    """One row per configuration: its current snapshot, or no current with version counts."""
+    where, params = selector.where("c.")
+    return _rows(
+        conn,
+        f"""WITH configs AS (
+                SELECT s.model_key, s.dataset_version, s.prompt_version, s.environment,
+                       count(*) AS versions,
+                       count(*) FILTER (WHERE t.effective_status <> 'healthy') AS unhealthy
+                FROM benchmark_snapshots s JOIN transaction_state t ON t.id = s.transaction_id
+                GROUP BY 1, 2, 3, 4)
+            SELECT c.model_key, c.dataset_version, c.prompt_version, c.environment,
+                   c.versions, c.unhealthy, h.version, h.transaction_id, h.model_display_name,
+                   h.f1, h."precision", h.recall, h.latency_ms, h.cost_usd,
+                   h.effective_status, h.commit_sha, h.branch, h.case_count,
+                   COALESCE(h.run_finished_at, h.run_started_at, h.pushed_at) AS run_at
+            FROM configs c
+            LEFT JOIN current_snapshots h USING (model_key, dataset_version, prompt_version,
+                                                 environment)
+            WHERE {where}
+            ORDER BY c.model_key, c.dataset_version, c.prompt_version, c.environment""",
+        params,
+    )
+
+
+def versions(conn: psycopg.Connection, config: Config) -> list[dict[str, Any]]:
+    """Every version of a configuration, oldest first."""
+    return _rows(
+        conn,
+        """SELECT version, is_current, transaction_id, model_display_name, effective_status,
+                  status_reason, quarantine_reason, f1, "precision", recall, latency_ms,
+                  cost_usd, case_count, error_count, commit_sha, branch, triggered_by,
+                  COALESCE(run_finished_at, run_started_at) AS run_at, pushed_at, source_name
+           FROM snapshot_history
+           WHERE (model_key, dataset_version, prompt_version, environment) = (%s, %s, %s, %s)
+           ORDER BY version""",
+        config,
+    )
+
+
+def events(conn: psycopg.Connection, config: Config) -> list[dict[str, Any]]:
+    """Every move (or deliberate non-move) of the current pointer, oldest first."""
+    return _rows(
+        conn,
+        """SELECT id, event_type, from_version, to_version, transaction_id, reason, actor,
+                  created_at
+           FROM snapshot_events
+           WHERE (model_key, dataset_version, prompt_version, environment) = (%s, %s, %s, %s)
+           ORDER BY id""",
+        config,
+    )
+
+
+def transaction(conn: psycopg.Connection, transaction_id: int) -> dict[str, Any]:
+    """One log row with its snapshot (UsageError when there is none)."""
+    rows = _rows(
+        conn,
+        """SELECT t.id, t.model_key, t.dataset_version, t.prompt_version, t.environment,
+                  t.effective_status, t.quarantined, s.version, s.is_current
+           FROM transaction_state t JOIN benchmark_snapshots s ON s.transaction_id = t.id
+           WHERE t.id = %s""",
+        (transaction_id,),
+    )
+    if not rows:
+        raise UsageError(f"no transaction {transaction_id} in the store")
+    return rows[0]
+
+
+def counts(conn: psycopg.Connection) -> dict[str, int]:
+    """Row counts of the main tables (for ``db status``)."""
+    tables = (
+        "benchmark_transactions",
+        "benchmark_cases",
+        "benchmark_metrics",
+        "benchmark_snapshots",
+        "snapshot_events",
+        "transaction_annotations",
+    )
+    sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in tables)
+    return {name: count for name, count in conn.execute(sql).fetchall()}
