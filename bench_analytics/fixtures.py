@@ -47,9 +47,15 @@ class ModelProfile:
 
 PROFILES = {
     "baseline": ModelProfile("baseline", "Heuristic Baseline", "heuristic", 0.45, 0.05, 0.05, 2, 0),
-    "openai": ModelProfile("openai", "OpenAI GPT-4o-mini", "openai", 0.62, 0.45, 0.35, 1800, 0.0006),
-    "gemini": ModelProfile("gemini", "Google Gemini 1.5 Pro", "google", 0.58, 0.5, 0.3, 4200, 0.0035),
-    "medgemma": ModelProfile("medgemma", "Google MedGemma-4B-IT", "google", 0.66, 0.72, 0.25, 5600, 0.0002),
+    "openai": ModelProfile(
+        "openai", "OpenAI GPT-4o-mini", "openai", 0.62, 0.45, 0.35, 1800, 0.0006
+    ),
+    "gemini": ModelProfile(
+        "gemini", "Google Gemini 1.5 Pro", "google", 0.58, 0.5, 0.3, 4200, 0.0035
+    ),
+    "medgemma": ModelProfile(
+        "medgemma", "Google MedGemma-4B-IT", "google", 0.66, 0.72, 0.25, 5600, 0.0002
+    ),
 }
 PROMPT_EFFECT = {"v1": -0.08, "v2-structured": 0.0, "v3-reasoning": 0.05}
 
@@ -83,8 +89,13 @@ def _case(
 ) -> CaseResult:
     latency = profile.latency_ms * math.exp(rng.gauss(0, 0.25))
     if error:
-        return CaseResult(case_id=patient.case_id, status="error", latency_ms=round(latency, 3),
-                          error=error, details={"expected": [t for t, _ in patient.issues]})
+        return CaseResult(
+            case_id=patient.case_id,
+            status="error",
+            latency_ms=round(latency, 3),
+            error=error,
+            details={"expected": [t for t, _ in patient.issues]},
+        )
     found, missed = [], []
     for issue_type, needs_domain in patient.issues:
         chance = (profile.domain_recall if needs_domain else profile.recall) + shift
@@ -154,8 +165,11 @@ def simulate_run(
         metrics=metrics,
         cases=cases,
         provenance=Provenance(
-            commit_sha=commit, branch=branch, triggered_by="ci-bot" if branch == "main" else "analyst",
-            source_format="native", tags=["demo"],
+            commit_sha=commit,
+            branch=branch,
+            triggered_by="ci-bot" if branch == "main" else "analyst",
+            source_format="native",
+            tags=["demo"],
         ),
     )
 
@@ -175,18 +189,37 @@ def sample_history(seed: int = 7, commits: int = 10, patients: int = 60) -> list
         prompt = "v1" if index <= 3 else "v2-structured"
         for model in PROFILES:
             shift = -0.12 if model == "medgemma" and index == 6 else 0.0
-            outage = "HTTP 503: model endpoint unavailable" if (model, index) == ("gemini", 7) else None
+            outage = (
+                "HTTP 503: model endpoint unavailable" if (model, index) == ("gemini", 7) else None
+            )
             error_rate = 0.05 if model == "openai" and index == 9 else 0.0
-            runs.append(simulate_run(
-                model, case_set, prompt=prompt, commit=sha, when=when, shift=shift,
-                error_rate=error_rate, outage=outage, seed=seed,
-            ))
+            runs.append(
+                simulate_run(
+                    model,
+                    case_set,
+                    prompt=prompt,
+                    commit=sha,
+                    when=when,
+                    shift=shift,
+                    error_rate=error_rate,
+                    outage=outage,
+                    seed=seed,
+                )
+            )
         if index >= commits - 2:  # an experimental prompt, tried locally on the last commits
             for model in ("openai", "medgemma"):
-                runs.append(simulate_run(
-                    model, case_set, prompt="v3-reasoning", commit=sha, branch="prompt-v3",
-                    when=when + timedelta(hours=3), environment="local", seed=seed,
-                ))
+                runs.append(
+                    simulate_run(
+                        model,
+                        case_set,
+                        prompt="v3-reasoning",
+                        commit=sha,
+                        branch="prompt-v3",
+                        when=when + timedelta(hours=3),
+                        environment="local",
+                        seed=seed,
+                    )
+                )
     return runs
 
 

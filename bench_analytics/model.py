@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Any, Literal
-
-import orjson
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     StrictInt,
     field_validator,
     model_validator,
@@ -26,13 +23,16 @@ SCHEMA_VERSION = 1
 KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 
 
-def _reject_non_numbers(value: Any) -> Any:
-    if isinstance(value, bool) or (value is not None and not isinstance(value, int | float)):
-        raise ValueError(f"must be a number, got {type(value).__name__} {value!r}")
+def sorted_keys(value: Any) -> Any:
+    """The same value with every dict's keys in sorted order (for canonical JSON)."""
+    if isinstance(value, dict):
+        return {key: sorted_keys(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [sorted_keys(item) for item in value]
     return value
 
 
-Number = Annotated[float, BeforeValidator(_reject_non_numbers)]
+Number = Annotated[float, Strict()]  # ints are fine; strings and booleans are not
 NonNegativeNumber = Annotated[Number, Field(ge=0)]
 Count = Annotated[StrictInt, Field(ge=0)]
 Rate = Annotated[Number, Field(ge=0, le=1, description="A fraction in [0, 1].")]
@@ -95,6 +95,11 @@ class CaseResult(_Strict):
     error: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("details")
+    @classmethod
+    def _canonical_details(cls, details: dict[str, Any]) -> dict[str, Any]:
+        return sorted_keys(details) if details else details
+
 
 class RunResult(_Strict):
     """One benchmark run: identity, headline metrics and per-case results."""
@@ -127,9 +132,10 @@ class RunResult(_Strict):
     @field_validator("started_at", "finished_at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+        """Naive times are taken as UTC; every time is stored in UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
     @field_validator("metrics")
     @classmethod
@@ -138,7 +144,12 @@ class RunResult(_Strict):
             problem = check_value(name, value)
             if problem:
                 raise ValueError(f"metric '{name}' {problem}")
-        return metrics
+        return dict(sorted(metrics.items()))
+
+    @field_validator("extra")
+    @classmethod
+    def _canonical_extra(cls, extra: dict[str, Any]) -> dict[str, Any]:
+        return sorted_keys(extra)
 
     @model_validator(mode="after")
     def _unique_cases(self) -> RunResult:
@@ -155,10 +166,21 @@ class RunResult(_Strict):
         return self.finished_at or self.started_at
 
     def canonical_json(self) -> bytes:
-        """Sorted-key JSON of the content (provenance left out, cases in id order)."""
-        content = self.model_dump(mode="json", by_alias=True, exclude={"provenance"})
-        content["cases"].sort(key=lambda case: case["case_id"])
-        return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+        """The content as canonical JSON: provenance left out, cases in id order.
+
+        Fields serialise in declaration order and case details were key-sorted when the
+        cases were validated; the run-level dicts are sorted here (they may have been
+        replaced with ``model_copy``), so pydantic's serialiser gives the canonical form.
+        """
+        ids = [case.case_id for case in self.cases]
+        update: dict[str, Any] = {
+            "metrics": dict(sorted(self.metrics.items())),
+            "extra": sorted_keys(self.extra),
+        }
+        if ids != sorted(ids):
+            update["cases"] = sorted(self.cases, key=lambda case: case.case_id)
+        content = self.model_copy(update=update)
+        return content.model_dump_json(by_alias=True, exclude={"provenance"}).encode()
 
     def content_sha256(self) -> str:
         """SHA-256 of the canonical form: equal results have equal hashes."""
@@ -166,8 +188,7 @@ class RunResult(_Strict):
 
     def to_json(self) -> bytes:
         """The native file form (indented, provenance included)."""
-        data = self.model_dump(mode="json", by_alias=True, exclude_none=False)
-        return orjson.dumps(data, option=orjson.OPT_INDENT_2)
+        return self.model_dump_json(by_alias=True, indent=2).encode() + b"\n"
 
     def configuration(self) -> tuple[str, str, str, str]:
         """(model key, dataset version, prompt version, environment)."""

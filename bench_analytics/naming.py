@@ -40,9 +40,7 @@ KNOWN_MODELS: tuple[KnownModel, ...] = (
         True,
         ("medgemma", "google medgemma-4b-it", "medgemma-4b-it", "medgemma-v1.0"),
     ),
-    KnownModel(
-        "gemma3", "google", True, ("gemma3", "google gemma-3-27b-it", "gemma-3-27b-it")
-    ),
+    KnownModel("gemma3", "google", True, ("gemma3", "google gemma-3-27b-it", "gemma-3-27b-it")),
     KnownModel(
         "medgemma-ensemble", "google", True, ("medgemma-ensemble", "medgemma-ensemble-v1.0")
     ),

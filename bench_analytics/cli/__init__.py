@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench_analytics.cli import ingest, store_cmds, demo  # noqa: F401, I001  (registers commands in this order)
+from bench_analytics.cli import demo, ingest, store_cmds  # noqa: F401  (registers commands in this order)
 from bench_analytics.cli.app import app
-from bench_analytics.errors import BenchError
+from bench_analytics.errors import EXIT_STORE_UNREACHABLE, BenchError
 
 __all__ = ["app", "main"]
 
@@ -16,13 +16,19 @@ def main(argv: list[str] | None = None) -> int:
     from bench_analytics.cli.render import err
 
     try:
-        app(args=argv, prog_name="bench-analytics", standalone_mode=False)
+        app(args=argv, prog_name="bench-analytics")  # usage errors exit 2 by themselves
     except BenchError as error:
         err.print(f"[red]error:[/] {error}", soft_wrap=True, markup=True)
         return error.exit_code
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        return 130
+    except Exception as error:
+        if not type(error).__module__.startswith("psycopg"):
+            raise
+        import psycopg
+
+        code = EXIT_STORE_UNREACHABLE if isinstance(error, psycopg.OperationalError) else 1
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        err.print(f"[red]error:[/] the store refused the operation: {first_line}", markup=True)
+        return code
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else 0
     return 0

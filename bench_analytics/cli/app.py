@@ -13,12 +13,34 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="bench-analytics",
-    help="Keep LLM benchmark history in Postgres: push results, see what is current, roll back.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from bench_analytics import __version__
+
+        typer.echo(f"bench-analytics {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Keep LLM benchmark history in Postgres: push results, see what is current, roll back.
+
+    The store is the PostgreSQL at BENCH_DATABASE_URL, or an embedded one under ./.bench/.
+    Exit codes: 0 ok, 1 regression, 2 bad input or usage, 3 store unreachable.
+    """
+
+
 db_app = typer.Typer(help="Schema migrations and store status.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 

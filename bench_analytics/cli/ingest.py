@@ -30,8 +30,12 @@ def _progress(total: int, label: str):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     return Progress(
-        TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
-        console=render.err, transient=True, disable=total < 2,
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=render.err,
+        transient=True,
+        disable=total < 2,
     )
 
 
@@ -46,7 +50,7 @@ def read_inputs(
     with _progress(len(files), "reading") as progress:
         task = progress.add_task("read", total=len(files))
         batch = read_batch(files, fmt, options, on_file=lambda _: progress.advance(task))
-    for path, error in batch.refused:
+    for _path, error in batch.refused:
         render.err.print(f"[red]refused[/] {error.render()}", markup=True, soft_wrap=True)
     if batch.refused and not skip:
         raise BadInputError(
@@ -80,7 +84,9 @@ def _write_atomic(path: Path, data: bytes) -> None:
 )
 def convert(
     inputs: list[Path] = InputsArg,
-    output: Path = typer.Option(..., "--output", "-o", help="A .json file (one result) or a directory."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="A .json file (one result) or a directory."
+    ),
     fmt: str = FormatOpt,
     model: str | None = ModelOpt,
     dataset_version: str | None = DatasetOpt,
@@ -91,9 +97,7 @@ def convert(
     runs = [run for _, run in batch.runs]
     if output.suffix == ".json" and not output.is_dir():
         if len(runs) != 1:
-            raise UsageError(
-                f"the inputs hold {len(runs)} results; give a directory as --output"
-            )
+            raise UsageError(f"the inputs hold {len(runs)} results; give a directory as --output")
         output.parent.mkdir(parents=True, exist_ok=True)
         _write_atomic(output, runs[0].to_json())
         render.out.print(f"wrote {output}")
@@ -123,7 +127,9 @@ def push(
     commit_sha: str | None = typer.Option(None, help="Commit (default: GITHUB_SHA or git HEAD)."),
     branch: str | None = typer.Option(None, help="Branch (default: GITHUB_REF_NAME or git)."),
     run_id: str | None = typer.Option(None, help="CI run id (default: GITHUB_RUN_ID)."),
-    triggered_by: str | None = typer.Option(None, help="Actor (default: GITHUB_ACTOR or git user)."),
+    triggered_by: str | None = typer.Option(
+        None, help="Actor (default: GITHUB_ACTOR or git user)."
+    ),
     tags: list[str] | None = typer.Option(None, help="Tags; repeat or separate with commas."),
     notes: str | None = typer.Option(None, help="Free text stored with the run."),
     skip_invalid: bool = SkipOpt,
@@ -150,8 +156,12 @@ def push(
         return
     split_tags = [t.strip() for tag in tags for t in tag.split(",") if t.strip()] if tags else None
     flags = PushContext(
-        environment=environment, commit_sha=commit_sha, branch=branch, run_id=run_id,
-        triggered_by=triggered_by, tags=tuple(split_tags) if split_tags is not None else None,
+        environment=environment,
+        commit_sha=commit_sha,
+        branch=branch,
+        run_id=run_id,
+        triggered_by=triggered_by,
+        tags=tuple(split_tags) if split_tags is not None else None,
         notes=notes,
     )
     defaults = detect_context()
@@ -171,7 +181,9 @@ def push(
     )
 
 
-@app.command(epilog=examples("bench-analytics schema", "bench-analytics schema -o result.schema.json"))
+@app.command(
+    epilog=examples("bench-analytics schema", "bench-analytics schema -o result.schema.json")
+)
 def schema(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file."),
 ) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 # Piped output (CI logs, `make demo | tee`) gets a wide page instead of 80 columns.
-_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+_WIDTH = None if sys.stdout.isatty() else 160
 out = Console(highlight=False, soft_wrap=False, width=_WIDTH)
 err = Console(stderr=True, highlight=False)
 
@@ -66,9 +65,18 @@ def snapshots_table(rows: list[dict[str, Any]]) -> Table:
     """The current snapshot of every configuration."""
     table = Table(title="Current snapshots", title_justify="left")
     for name, justify in (
-        ("model", "left"), ("dataset", "left"), ("prompt", "left"), ("env", "left"),
-        ("version", "right"), ("F1", "right"), ("precision", "right"), ("recall", "right"),
-        ("latency", "right"), ("status", "left"), ("commit", "left"), ("age", "right"),
+        ("model", "left"),
+        ("dataset", "left"),
+        ("prompt", "left"),
+        ("env", "left"),
+        ("version", "right"),
+        ("F1", "right"),
+        ("precision", "right"),
+        ("recall", "right"),
+        ("latency", "right"),
+        ("status", "left"),
+        ("commit", "left"),
+        ("age", "right"),
     ):
         table.add_column(name, justify=justify, no_wrap=name in {"model", "commit", "age"})
     for row in rows:
@@ -79,9 +87,18 @@ def snapshots_table(rows: list[dict[str, Any]]) -> Table:
             version = f"{row['version']}/{row['versions']}"
             status = status_text(row["effective_status"])
         table.add_row(
-            row["model_key"], row["dataset_version"], row["prompt_version"], row["environment"],
-            version, rate(row["f1"]), rate(row["precision"]), rate(row["recall"]),
-            millis(row["latency_ms"]), status, short_sha(row["commit_sha"]), age(row["run_at"]),
+            row["model_key"],
+            row["dataset_version"],
+            row["prompt_version"],
+            row["environment"],
+            version,
+            rate(row["f1"]),
+            rate(row["precision"]),
+            rate(row["recall"]),
+            millis(row["latency_ms"]),
+            status,
+            short_sha(row["commit_sha"]),
+            age(row["run_at"]),
         )
     return table
 
@@ -89,18 +106,36 @@ def snapshots_table(rows: list[dict[str, Any]]) -> Table:
 def versions_table(config: tuple[str, ...], rows: list[dict[str, Any]]) -> Table:
     """All versions of one configuration, the current one marked."""
     table = Table(title=f"History of {' / '.join(config)}", title_justify="left")
-    for name in ("", "version", "tx", "F1", "precision", "recall", "latency", "status",
-                 "commit", "branch", "run at", "note"):
+    for name in (
+        "",
+        "version",
+        "tx",
+        "F1",
+        "precision",
+        "recall",
+        "latency",
+        "status",
+        "commit",
+        "branch",
+        "run at",
+        "note",
+    ):
         table.add_column(name, no_wrap=name not in {"note"})
     for row in rows:
         note = row["quarantine_reason"] or row["status_reason"] or ""
         table.add_row(
             "[bold green]●[/]" if row["is_current"] else "",
-            str(row["version"]), str(row["transaction_id"]), rate(row["f1"]),
-            rate(row["precision"]), rate(row["recall"]), millis(row["latency_ms"]),
-            status_text(row["effective_status"]), short_sha(row["commit_sha"]),
+            str(row["version"]),
+            str(row["transaction_id"]),
+            rate(row["f1"]),
+            rate(row["precision"]),
+            rate(row["recall"]),
+            millis(row["latency_ms"]),
+            status_text(row["effective_status"]),
+            short_sha(row["commit_sha"]),
             row["branch"] or "—",
-            row["run_at"].strftime("%Y-%m-%d %H:%M") if row["run_at"] else "—", note,
+            row["run_at"].strftime("%Y-%m-%d %H:%M") if row["run_at"] else "—",
+            note,
         )
     return table
 
@@ -112,9 +147,13 @@ def events_table(rows: list[dict[str, Any]]) -> Table:
         table.add_column(name, no_wrap=name != "reason")
     for row in rows:
         table.add_row(
-            row["created_at"].strftime("%Y-%m-%d %H:%M:%S"), row["event_type"],
-            _opt(row["from_version"]), _opt(row["to_version"]), _opt(row["transaction_id"]),
-            row["actor"], row["reason"],
+            row["created_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            row["event_type"],
+            _opt(row["from_version"]),
+            _opt(row["to_version"]),
+            _opt(row["transaction_id"]),
+            row["actor"],
+            row["reason"],
         )
     return table
 
@@ -126,8 +165,17 @@ def _opt(value: Any) -> str:
 def push_table(outcomes: list[Any]) -> Table:
     """One line per pushed result."""
     table = Table(title="Pushed", title_justify="left")
-    for name in ("source", "model", "dataset", "prompt", "env", "tx", "version", "status",
-                 "result"):
+    for name in (
+        "source",
+        "model",
+        "dataset",
+        "prompt",
+        "env",
+        "tx",
+        "version",
+        "status",
+        "result",
+    ):
         table.add_column(name, no_wrap=name != "source")
     for o in outcomes:
         if not o.created:
@@ -140,7 +188,14 @@ def push_table(outcomes: list[Any]) -> Table:
         if o.status_reason and o.created:
             status += f"\n[dim]{o.status_reason}[/]"
         table.add_row(
-            o.source, o.model_key, o.dataset_version, o.prompt_version, o.environment,
-            str(o.transaction_id), str(o.version), status, result,
+            o.source,
+            o.model_key,
+            o.dataset_version,
+            o.prompt_version,
+            o.environment,
+            str(o.transaction_id),
+            str(o.version),
+            status,
+            result,
         )
     return table

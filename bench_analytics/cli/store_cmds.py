@@ -59,9 +59,13 @@ def history(
     if as_json:
         render.emit_json(
             [
-                {"configuration": dict(zip(("model", "dataset", "prompt", "environment"), c,
-                                            strict=True)),
-                 "versions": v, "events": e}
+                {
+                    "configuration": dict(
+                        zip(("model", "dataset", "prompt", "environment"), c, strict=True)
+                    ),
+                    "versions": v,
+                    "events": e,
+                }
                 for c, v, e in found
             ]
         )
@@ -91,8 +95,11 @@ def rollback(
     """Move the current pointer of one configuration; the move is an audited event."""
     with open_store() as store:
         move = store.rollback(
-            _selector(model, dataset, prompt, environment), to_version,
-            reason=reason, actor=current_actor(), force=force,
+            _selector(model, dataset, prompt, environment),
+            to_version,
+            reason=reason,
+            actor=current_actor(),
+            force=force,
         )
     if as_json:
         render.emit_json(move.as_dict())

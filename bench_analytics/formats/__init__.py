@@ -31,7 +31,7 @@ _SUMMARY_KEYS = {"model_summary", "leaderboard", "total_transactions"}
 
 
 def _not_results_hint(data: Any) -> str | None:
-    if isinstance(data, dict) and _SUMMARY_KEYS <= data.keys():
+    if isinstance(data, dict) and data.keys() >= _SUMMARY_KEYS:
         return (
             "this is a dashboard summary (aggregates over many runs), not a result; "
             "push the result files or table export it was built from"
@@ -96,7 +96,9 @@ def check_model_key(key: str | None) -> str | None:
     return key
 
 
-def read_source(source: Source, fmt: str = "auto", options: ReadOptions | None = None) -> list[RunResult]:
+def read_source(
+    source: Source, fmt: str = "auto", options: ReadOptions | None = None
+) -> list[RunResult]:
     """Read an already-loaded source with the named reader (or the detected one)."""
     options = options or ReadOptions()
     check_model_key(options.model_key)
@@ -104,7 +106,9 @@ def read_source(source: Source, fmt: str = "auto", options: ReadOptions | None =
         raise UsageError(f"unknown format '{fmt}'; choose one of {', '.join(FORMAT_NAMES)}")
     reader = detect(source) if fmt == "auto" else READERS[fmt]
     if fmt != "auto" and not isinstance(source.data, dict | list):
-        raise BadInputError(source.name, f"not a {fmt} file: the JSON is a {type(source.data).__name__}")
+        raise BadInputError(
+            source.name, f"not a {fmt} file: the JSON is a {type(source.data).__name__}"
+        )
     runs = reader.read(source, options)
     return [_finalise(source.name, run, _CASES_FIELD[reader.NAME]) for run in runs]
 
@@ -122,7 +126,8 @@ def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
             found = sorted(
                 p
                 for p in item.rglob("*.json")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(item).parts)
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(item).parts)
             )
             if not found:
                 raise BadInputError(

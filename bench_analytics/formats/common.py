@@ -56,7 +56,9 @@ def percent_to_fraction(
     return value / 100
 
 
-def looks_like_percent(value: float, sibling_fraction: float | None, peers: Iterable[float]) -> bool:
+def looks_like_percent(
+    value: float, sibling_fraction: float | None, peers: Iterable[float]
+) -> bool:
     """Decide the unit of a value whose writer sometimes used percent, sometimes fractions.
 
     Above 1 it must be percent. Otherwise it is percent when a sibling fraction field says so

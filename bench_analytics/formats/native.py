@@ -37,7 +37,9 @@ def read(source: Source, options: ReadOptions) -> list[RunResult]:
     except ValidationError as exc:
         raise validation_failure(source.name, exc) from None
     if options.model_key:
-        run = run.model_copy(update={"model": run.model.model_copy(update={"key": options.model_key})})
+        run = run.model_copy(
+            update={"model": run.model.model_copy(update={"key": options.model_key})}
+        )
     if options.dataset_version:
         dataset = run.dataset.model_copy(update={"version": options.dataset_version})
         run = run.model_copy(update={"dataset": dataset})

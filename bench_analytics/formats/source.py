@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from bench_analytics.errors import BadInputError
@@ -61,7 +62,8 @@ def parse_json_text(text: str, name: str) -> Any:
     """Parse ``text`` as JSON, turning every way it can be wrong into one BadInputError."""
     if not text.strip():
         raise BadInputError(name, "the file is empty", hint="re-run the benchmark or remove it")
-    conflict = _CONFLICT.search(text)
+    marked = "<<<<<<<" in text or ">>>>>>>" in text or "\n=======" in text
+    conflict = _CONFLICT.search(text) if marked else None
     if conflict:
         line, _ = line_col(text, conflict.start())
         marker = text[conflict.start() : text.find("\n", conflict.start())].strip()
@@ -72,6 +74,10 @@ def parse_json_text(text: str, name: str) -> Any:
             hint="resolve the conflict (keep one side) or regenerate the results; "
             "results kept in the store never conflict",
         )
+    try:
+        return orjson.loads(text)  # fast path; strict: NaN/Infinity land in the slow path
+    except orjson.JSONDecodeError:
+        pass
     try:
         data = json.loads(text, parse_constant=_NonFinite)
     except json.JSONDecodeError as exc:

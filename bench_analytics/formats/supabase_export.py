@@ -79,7 +79,7 @@ def matches(data: Any) -> bool:
     return (
         isinstance(data, list)
         and bool(data)
-        and all(isinstance(row, dict) and _ROW_KEYS <= row.keys() for row in data)
+        and all(isinstance(row, dict) and row.keys() >= _ROW_KEYS for row in data)
     )
 
 
@@ -102,7 +102,9 @@ def _cases(source: str, index: int, raw: Any) -> list[CaseResult]:
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise BadInputError(source, "must be a list", where=f"field [{index}].metrics.patient_results")
+        raise BadInputError(
+            source, "must be a list", where=f"field [{index}].metrics.patient_results"
+        )
     cases = []
     for position, item in enumerate(raw):
         try:

@@ -94,7 +94,12 @@ class Store:
         ]
 
     def rollback(
-        self, selector: ConfigFilter, to_version: int, *, reason: str | None, actor: str,
+        self,
+        selector: ConfigFilter,
+        to_version: int,
+        *,
+        reason: str | None,
+        actor: str,
         force: bool = False,
     ) -> pointer.PointerMove:
         """Move the current pointer of one configuration to ``to_version``."""
@@ -113,14 +118,15 @@ class Store:
 
     def status(self) -> dict[str, Any]:
         """Where the store is, its schema revision and how much it holds."""
+        revision = schema.current_revision(self.conn)
         return {
             "url": self.display_url,
             "embedded": self.embedded,
             "home": str(Path(self.settings.home).resolve()) if self.embedded else None,
             "server_version": self.conn.info.parameter_status("server_version"),
-            "revision": schema.current_revision(self.conn),
+            "revision": revision,
             "head": schema.HEAD_REVISION,
-            "rows": queries.counts(self.conn),
+            "rows": queries.counts(self.conn) if revision == schema.HEAD_REVISION else None,
         }
 
     def upgrade(self) -> tuple[str | None, str]:

@@ -8,6 +8,7 @@ keeps the server alive forever.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import warnings
@@ -47,10 +48,8 @@ def _ensure_database(admin_url: str) -> None:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
         if exists.fetchone():
             return
-        try:
+        with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # created meanwhile
             conn.execute(f'CREATE DATABASE "{DATABASE}"')
-        except psycopg.errors.DuplicateDatabase:
-            pass  # another process created it at the same moment
 
 
 def start_embedded(home: Path, keep_running: bool = False) -> str:

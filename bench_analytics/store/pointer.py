@@ -107,7 +107,9 @@ def rollback(
             )
         current = _current_version(conn, config)
         if current == to_version:
-            return PointerMove(config, None, current, current, f"version {current} is already current")
+            return PointerMove(
+                config, None, current, current, f"version {current} is already current"
+            )
         kind = "rollback" if current is None or to_version < current else "checkout"
         text = reason or f"manual {kind} to version {to_version}"
         if status != "healthy":

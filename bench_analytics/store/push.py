@@ -53,9 +53,7 @@ class PushOutcome:
 
 def lock_configuration(conn: psycopg.Connection, config: tuple[str, str, str, str]) -> None:
     """Serialise everything that allocates versions or moves the pointer of one configuration."""
-    conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", ("\x1f".join(config),)
-    )
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", ("\x1f".join(config),))
 
 
 def _existing(conn: psycopg.Connection, sha: str) -> tuple | None:
@@ -67,9 +65,7 @@ def _existing(conn: psycopg.Connection, sha: str) -> tuple | None:
     ).fetchone()
 
 
-def _insert_transaction(
-    conn: psycopg.Connection, run: RunResult, sha: str, health: Health
-) -> int:
+def _insert_transaction(conn: psycopg.Connection, run: RunResult, sha: str, health: Health) -> int:
     provenance = run.provenance
     metrics = run.metrics
     document = run.model_dump(mode="json", by_alias=True, exclude={"cases"})
@@ -166,9 +162,7 @@ def _current(conn: psycopg.Connection, config: tuple[str, str, str, str]) -> tup
     ).fetchone()
 
 
-def _decide(
-    health: Health, current: tuple | None, run_at: datetime | None
-) -> tuple[bool, str]:
+def _decide(health: Health, current: tuple | None, run_at: datetime | None) -> tuple[bool, str]:
     """(promote?, reason) for a new version."""
     if health.status == "failed":
         return False, f"run failed the health check, pointer kept: {health.reason}"
@@ -196,7 +190,9 @@ def push_run(
         found = _existing(conn, sha)
         if found:
             tx_id, version, status, reason, is_current = found
-            return PushOutcome(source, tx_id, version, False, status, reason, is_current, None, *config)
+            return PushOutcome(
+                source, tx_id, version, False, status, reason, is_current, None, *config
+            )
         tx_id = _insert_transaction(conn, run, sha, health)
         if run.cases:
             copy_cases(conn, tx_id, run)
@@ -212,7 +208,9 @@ def push_run(
         current = _current(conn, config)
         promote, reason = _decide(health, current, run.run_at)
         if promote and current:
-            conn.execute("UPDATE benchmark_snapshots SET is_current = false WHERE id = %s", (current[0],))
+            conn.execute(
+                "UPDATE benchmark_snapshots SET is_current = false WHERE id = %s", (current[0],)
+            )
         conn.execute(
             """INSERT INTO benchmark_snapshots (model_key, dataset_version, prompt_version,
                    environment, version, transaction_id, is_current)

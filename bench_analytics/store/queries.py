@@ -58,9 +58,12 @@ def resolve_configuration(conn: psycopg.Connection, selector: ConfigFilter) -> C
     if len(found) == 1:
         return found[0]
     if not found:
-        models = [row[0] for row in conn.execute(
-            "SELECT DISTINCT model_key FROM benchmark_snapshots ORDER BY 1"
-        ).fetchall()]
+        models = [
+            row[0]
+            for row in conn.execute(
+                "SELECT DISTINCT model_key FROM benchmark_snapshots ORDER BY 1"
+            ).fetchall()
+        ]
         known = ", ".join(models) if models else "none yet"
         raise UsageError(f"no stored versions match {_describe(selector)} (models: {known})")
     choices = "; ".join(f"--dataset {d} --prompt {p} --environment {e}" for _, d, p, e in found)
@@ -71,7 +74,7 @@ def resolve_configuration(conn: psycopg.Connection, selector: ConfigFilter) -> C
 
 def _describe(selector: ConfigFilter) -> str:
     parts = [f"{name}={value}" for name, value in vars(selector).items() if value is not None]
-    return "model " + ", ".join(parts) if parts else "the filter"
+    return ", ".join(parts) if parts else "the filter"
 
 
 def current_snapshots(conn: psycopg.Connection, selector: ConfigFilter) -> list[dict[str, Any]]:

@@ -1,0 +1,48 @@
+# bench-analytics — every target sets up what it needs; `make help` lists them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_WORKERS ?= 2
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test test-fast lint format bench clean clean-store
+
+help: ## List every target
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the package with its dev tools
+
+demo: $(STAMP) ## Start the embedded store, push a sample history, print the current snapshots
+	$(BIN)/bench-analytics demo
+
+test: $(STAMP) ## Run the whole test suite (real PostgreSQL, no mocks)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=10
+
+test-fast: $(STAMP) ## Run the tests that spawn no extra processes
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow"
+
+lint: $(STAMP) ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP) ## Performance benchmarks: figures and ratios against raw references
+	$(BIN)/python benchmarks/perf/push_cases.py
+	$(BIN)/python benchmarks/perf/cli_push.py
+
+clean-store: ## Stop nothing, delete the embedded store under ./.bench (all local history!)
+	rm -rf .bench
+
+clean: ## Remove the virtualenv and caches (keeps ./.bench)
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info

@@ -1,0 +1,83 @@
+"""Alembic migrations shipped in the package: applied on first use, safely, once."""
+
+from __future__ import annotations
+
+import threading
+
+import psycopg
+import pytest
+from alembic.script import ScriptDirectory
+
+from bench_analytics.errors import StoreUnavailableError
+from bench_analytics.store import Store, schema
+
+
+def test_revision_list_matches_the_alembic_scripts(empty_db_url):
+    scripts = ScriptDirectory.from_config(schema.alembic_config(empty_db_url))
+    ordered = [rev.revision for rev in reversed(list(scripts.walk_revisions()))]
+    assert tuple(ordered) == schema.REVISIONS
+    assert scripts.get_current_head() == schema.HEAD_REVISION
+
+
+def test_first_use_creates_the_schema(empty_db_url):
+    with psycopg.connect(empty_db_url) as conn:
+        assert schema.current_revision(conn) is None
+    with Store.open(empty_db_url) as store:
+        assert schema.current_revision(store.conn) == schema.HEAD_REVISION
+        tables = {
+            row[0]
+            for row in store.conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+            )
+        }
+    assert {
+        "benchmark_transactions",
+        "benchmark_cases",
+        "benchmark_metrics",
+        "benchmark_snapshots",
+        "snapshot_events",
+        "transaction_annotations",
+        "current_snapshots",
+        "snapshot_history",
+    } <= tables
+
+
+def test_upgrade_is_idempotent(empty_db_url):
+    with Store.open(empty_db_url, migrate=False) as store:
+        assert store.upgrade() == (None, schema.HEAD_REVISION)
+        assert store.upgrade() == (schema.HEAD_REVISION, schema.HEAD_REVISION)
+
+
+def test_concurrent_first_use_migrates_once(empty_db_url):
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        try:
+            Store.open(empty_db_url).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def test_unknown_newer_revision_is_refused(db_url):
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(StoreUnavailableError, match="upgrade bench-analytics"):
+        Store.open(db_url)
+
+
+def test_reader_role_can_only_read(db_url):
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("SET ROLE bench_reader")
+        conn.execute("SELECT count(*) FROM current_snapshots").fetchone()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO transaction_annotations (transaction_id, kind, reason, actor) "
+                "VALUES (1, 'note', 'x', 'y')"
+            )

@@ -1,0 +1,78 @@
+"""The repository keeps its promises: two commands, lint-clean code, valid workflows."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+BIN = Path(sys.executable).parent
+
+
+def test_readme_opens_with_the_two_commands():
+    head = "\n".join((REPO / "README.md").read_text().splitlines()[:40])
+    assert "make demo" in head and "make test" in head
+
+
+def test_make_help_lists_every_target():
+    done = subprocess.run(
+        ["make", "-s", "help"], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    listed = set(re.findall(r"\x1b\[36m([a-z-]+)\s*\x1b\[0m", done.stdout))
+    assert {"demo", "test", "lint", "bench", "install", "clean", "help"} <= listed
+
+
+def test_ci_entry_point_calls_make_test():
+    text = (REPO / ".ci" / "run").read_text()
+    assert "make test" in text
+    assert (REPO / ".ci" / "run").stat().st_mode & 0o111
+
+
+def test_ruff_is_clean():
+    ruff = BIN / "ruff"
+    if not ruff.exists():
+        pytest.fail("ruff is a dev dependency: pip install -e '.[dev]'")
+    done = subprocess.run(
+        [str(ruff), "check", "--no-cache", "."], cwd=REPO, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_workflows_are_valid():
+    checker = BIN / "check-jsonschema"
+    workflows = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+    assert workflows
+    done = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.github-workflows", *map(str, workflows)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_notebooks_are_committed_without_outputs():
+    for notebook in sorted((REPO / "notebooks").rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in notebook.parts:
+            continue
+        cells = json.loads(notebook.read_text())["cells"]
+        dirty = [
+            i
+            for i, c in enumerate(cells)
+            if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
+        ]
+        assert not dirty, f"{notebook.name}: clear the outputs of cells {dirty}"
+
+
+def test_no_real_data_copied_into_the_repository():
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True)
+    if tracked.returncode != 0 or shutil.which("git") is None:
+        pytest.skip("not a git checkout")
+    for name in tracked.stdout.splitlines():
+        assert "__benchmarks_results_" not in name and "supabase_transactions" not in name
