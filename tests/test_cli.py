@@ -354,3 +354,15 @@ def test_usage_errors_exit_2(cli):
 def test_module_entry_point_and_version():
     done = run_cli_process("--version")
     assert done.returncode == 0 and done.stdout.startswith("bench-analytics ")
+
+
+def test_malformed_database_url_exits_3_masked(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("BENCH_DATABASE_URL", "host=/nonexistent password=hunter2 dbname=x")
+    result = cli("snapshots")
+    assert result.code == 3
+    assert "hunter2" not in result.err and "password=***" in result.err
+
+
+def test_snapshots_filter_without_match(cli, use_db, tmp_path):
+    assert cli("push", _native(tmp_path)).code == 0
+    assert "No configuration matches" in cli("snapshots", "--model", "nobody").out

@@ -10,6 +10,7 @@ from alembic.script import ScriptDirectory
 
 from bench_analytics.errors import StoreUnavailableError
 from bench_analytics.store import Store, schema
+from bench_analytics.store.queries import STORE_TABLES
 
 
 def test_revision_list_matches_the_alembic_scripts(empty_db_url):
@@ -31,12 +32,7 @@ def test_first_use_creates_the_schema(empty_db_url):
             )
         }
     assert {
-        "benchmark_transactions",
-        "benchmark_cases",
-        "benchmark_metrics",
-        "benchmark_snapshots",
-        "snapshot_events",
-        "transaction_annotations",
+        *STORE_TABLES,
         "current_snapshots",
         "snapshot_history",
     } <= tables

@@ -41,7 +41,11 @@ def demo(
     created = sum(o.created for o in outcomes)
     failed = sum(o.status == "failed" for o in outcomes)
     render.out.print(
-        f"pushed {len(outcomes)} runs ({created} new, {len(outcomes) - created} already stored, "
-        f"{failed} failed runs kept out of the current pointer)"
+        f"pushed {len(outcomes)} runs ({created} new, {len(outcomes) - created} already stored; "
+        f"{failed} failed {'run' if failed == 1 else 'runs'} kept out of the current pointer)"
     )
     render.out.print(render.snapshots_table(rows))
+    render.out.print(
+        "next: bench-analytics history gemini --prompt v2-structured   "
+        "(an HTTP 503 outage, stored as failed)"
+    )

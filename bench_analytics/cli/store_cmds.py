@@ -34,6 +34,8 @@ def snapshots(
         rows = store.snapshots(_selector(model, environment=environment))
     if as_json:
         render.emit_json(rows)
+    elif not rows and (model or environment):
+        render.out.print("No configuration matches the filter.")
     elif not rows:
         render.out.print("The store holds no results yet: push some with `bench-analytics push`.")
     else:

@@ -5,14 +5,48 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from bench_analytics.errors import BadInputError
 from bench_analytics.metrics import REGISTRY, check_value
-from bench_analytics.model import ModelRef
+from bench_analytics.model import CaseResult, DatasetRef, ModelRef, Provenance, RunResult
 from bench_analytics.naming import calls_endpoint, known_model, model_key_for, version_from_name
 
 LEGACY_PROMPT_VERSION = "unversioned"
+
+
+class LegacyModel(BaseModel):
+    """Shape of an old-format object: known fields typed, unknown ones kept (``model_extra``)."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+
+def patient_case(
+    case_id: str,
+    *,
+    tp: int,
+    fp: int,
+    fn: int,
+    latency_ms: float | None,
+    error: str | None,
+    domain_score_percent: float | None,
+    details: dict[str, Any],
+) -> CaseResult:
+    """A per-patient case of the old pipeline (its domain-knowledge score was a percentage)."""
+    score = None if domain_score_percent is None else domain_score_percent / 100
+    return CaseResult(
+        case_id=case_id,
+        status="error" if error else "ok",
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        latency_ms=latency_ms,
+        error=error,
+        details={"domain_knowledge_score": score, **details},
+    )
 
 
 @dataclass(frozen=True)
@@ -150,3 +184,45 @@ def map_legacy_metrics(
             raise BadInputError(source, problem, where=field_where)
         metrics[target] = float(value)
     return metrics, other
+
+
+def legacy_file_run(
+    kind: str,
+    *,
+    model: ModelRef,
+    cases: list[CaseResult],
+    declared: int,
+    generated_at: datetime | None,
+    averaging: str,
+    metrics: dict[str, float],
+    detected: int,
+    expected: int,
+    source_format: str,
+    conversions: list[str],
+    extra: dict[str, Any],
+    options: ReadOptions,
+) -> RunResult:
+    """A RunResult from one of the old pipeline's per-case files (documents or patients).
+
+    Those files name no dataset or prompt version: the dataset version is derived from the
+    case ids (another case set is another version) and the prompt is 'unversioned'.
+    """
+    return RunResult(
+        model=model,
+        dataset=DatasetRef(
+            name=f"legacy-{kind}",
+            version=options.dataset_version or ids_version(kind, (c.case_id for c in cases)),
+            declared_cases=declared,
+        ),
+        prompt_version=LEGACY_PROMPT_VERSION,
+        benchmark_type=kind,
+        finished_at=generated_at,
+        averaging=averaging,
+        metrics=metrics,
+        cases=cases,
+        outage_evidence=outage_signature(
+            model, found_nothing=detected == 0, expected=expected, cases=len(cases)
+        ),
+        provenance=Provenance(source_format=source_format, unit_conversions=conversions),
+        extra={k: v for k, v in extra.items() if v is not None},
+    )

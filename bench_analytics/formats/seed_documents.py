@@ -5,24 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
+from pydantic import StrictBool, ValidationError
 
 from bench_analytics.formats.common import (
-    LEGACY_PROMPT_VERSION,
+    LegacyModel,
     ReadOptions,
-    ids_version,
+    legacy_file_run,
     model_ref,
-    outage_signature,
     percent_to_fraction,
 )
 from bench_analytics.formats.source import Source, validation_failure
 from bench_analytics.model import (
     CaseResult,
     Count,
-    DatasetRef,
     NonNegativeNumber,
     Percent,
-    Provenance,
     Rate,
     RunResult,
 )
@@ -31,11 +28,7 @@ NAME = "seed-documents"
 DESCRIPTION = "old pipeline document results (aggregated_metrics_<model>.json)"
 
 
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
-
-
-class DocumentCase(_Loose):
+class DocumentCase(LegacyModel):
     document_name: str
     document_type: str | None = None
     extraction_success: StrictBool = True
@@ -53,7 +46,7 @@ class DocumentCase(_Loose):
     error_message: str | None = None
 
 
-class DocumentResults(_Loose):
+class DocumentResults(LegacyModel):
     model_name: str
     total_documents: Count
     successful_extractions: Count | None = None
@@ -129,28 +122,21 @@ def read(source: Source, options: ReadOptions) -> list[RunResult]:
     if doc.avg_extraction_latency_ms is not None:
         metrics["extraction_latency_ms"] = doc.avg_extraction_latency_ms
 
-    model = model_ref(doc.model_name, options)
     cases = [_case(item) for item in doc.individual_results]
-    detected = sum(item.issues_detected for item in doc.individual_results)
-    expected = sum(item.issues_expected for item in doc.individual_results)
-    run = RunResult(
-        model=model,
-        dataset=DatasetRef(
-            name="legacy-documents",
-            version=options.dataset_version
-            or ids_version("documents", (case.case_id for case in cases)),
-            declared_cases=doc.total_documents,
-        ),
-        prompt_version=LEGACY_PROMPT_VERSION,
-        benchmark_type="documents",
-        finished_at=doc.generated_at,
-        averaging="micro",
-        metrics=metrics,
-        cases=cases,
-        outage_evidence=outage_signature(
-            model, found_nothing=detected == 0, expected=expected, cases=len(cases)
-        ),
-        provenance=Provenance(source_format=NAME, unit_conversions=conversions),
-        extra={"successful_extractions": doc.successful_extractions, **(doc.model_extra or {})},
-    )
-    return [run]
+    return [
+        legacy_file_run(
+            "documents",
+            model=model_ref(doc.model_name, options),
+            cases=cases,
+            declared=doc.total_documents,
+            generated_at=doc.generated_at,
+            averaging="micro",
+            metrics=metrics,
+            detected=sum(item.issues_detected for item in doc.individual_results),
+            expected=sum(item.issues_expected for item in doc.individual_results),
+            source_format=NAME,
+            conversions=conversions,
+            extra={"successful_extractions": doc.successful_extractions, **(doc.model_extra or {})},
+            options=options,
+        )
+    ]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
-from bench_analytics.formats.common import ReadOptions, map_legacy_metrics, model_ref
+from bench_analytics.formats.common import LegacyModel, ReadOptions, map_legacy_metrics, model_ref
 from bench_analytics.formats.source import Source, validation_failure
 from bench_analytics.model import Count, DatasetRef, Provenance, RunResult
 
@@ -15,9 +15,7 @@ NAME = "seed-monitoring"
 DESCRIPTION = "old monitoring JSON (model_version, dataset_version, prompt_version, metrics)"
 
 
-class MonitoringResult(BaseModel):
-    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
-
+class MonitoringResult(LegacyModel):
     model_version: str
     dataset_version: str
     prompt_version: str

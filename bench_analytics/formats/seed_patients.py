@@ -5,24 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import Field, ValidationError
 
 from bench_analytics.formats.common import (
-    LEGACY_PROMPT_VERSION,
+    LegacyModel,
     ReadOptions,
-    ids_version,
+    legacy_file_run,
     map_legacy_metrics,
     model_ref,
-    outage_signature,
+    patient_case,
 )
 from bench_analytics.formats.source import Source, validation_failure
 from bench_analytics.model import (
     CaseResult,
     Count,
-    DatasetRef,
     NonNegativeNumber,
     Percent,
-    Provenance,
     Rate,
     RunResult,
 )
@@ -31,17 +29,13 @@ NAME = "seed-patients"
 DESCRIPTION = "old pipeline patient results (patient_benchmark_<model>.json)"
 
 
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
-
-
-class PatientCase(_Loose):
+class PatientCase(LegacyModel):
     patient_id: str
     patient_name: str | None = None
     documents_analyzed: Count | None = None
     analysis_latency_ms: NonNegativeNumber | None = None
-    expected_issues: list[dict[str, Any]] = []
-    detected_issues: list[dict[str, Any]] = []
+    expected_issues: list[dict[str, Any]] = Field(default_factory=list)
+    detected_issues: list[dict[str, Any]] = Field(default_factory=list)
     true_positives: Count
     false_positives: Count
     false_negatives: Count
@@ -49,7 +43,7 @@ class PatientCase(_Loose):
     error_message: str | None = None
 
 
-class PatientResults(_Loose):
+class PatientResults(LegacyModel):
     model_name: str
     total_patients: Count
     successful_analyses: Count | None = None
@@ -72,19 +66,17 @@ def matches(data: Any) -> bool:
 def _case(patient: PatientCase) -> CaseResult:
     extra = dict(patient.model_extra or {})
     extra.pop("model_name", None)
-    score = patient.domain_knowledge_score
-    return CaseResult(
-        case_id=patient.patient_id,
-        status="error" if patient.error_message else "ok",
+    return patient_case(
+        patient.patient_id,
         tp=patient.true_positives,
         fp=patient.false_positives,
         fn=patient.false_negatives,
         latency_ms=patient.analysis_latency_ms,
         error=patient.error_message,
+        domain_score_percent=patient.domain_knowledge_score,
         details={
             "patient_name": patient.patient_name,
             "documents_analyzed": patient.documents_analyzed,
-            "domain_knowledge_score": None if score is None else score / 100,
             "expected_issues": patient.expected_issues,
             "detected_issues": patient.detected_issues,
             **extra,
@@ -123,31 +115,23 @@ def read(source: Source, options: ReadOptions) -> list[RunResult]:
     if any(p.domain_knowledge_score is not None for p in doc.individual_results):
         conversions.append("individual_results[*].domain_knowledge_score: % -> fraction")
 
-    model = model_ref(doc.model_name, options)
-    cases = [_case(patient) for patient in doc.individual_results]
-    detected = sum(len(p.detected_issues) for p in doc.individual_results)
-    expected = sum(len(p.expected_issues) for p in doc.individual_results)
     extra = {"successful_analyses": doc.successful_analyses, **other}
     if doc.domain_breakdown is not None:
         extra["domain_breakdown"] = doc.domain_breakdown
-    run = RunResult(
-        model=model,
-        dataset=DatasetRef(
-            name="legacy-patients",
-            version=options.dataset_version
-            or ids_version("patients", (case.case_id for case in cases)),
-            declared_cases=doc.total_patients,
-        ),
-        prompt_version=LEGACY_PROMPT_VERSION,
-        benchmark_type="patients",
-        finished_at=doc.generated_at,
-        averaging="macro",
-        metrics=metrics,
-        cases=cases,
-        outage_evidence=outage_signature(
-            model, found_nothing=detected == 0, expected=expected, cases=len(cases)
-        ),
-        provenance=Provenance(source_format=NAME, unit_conversions=conversions),
-        extra={k: v for k, v in extra.items() if v is not None},
-    )
-    return [run]
+    return [
+        legacy_file_run(
+            "patients",
+            model=model_ref(doc.model_name, options),
+            cases=[_case(patient) for patient in doc.individual_results],
+            declared=doc.total_patients,
+            generated_at=doc.generated_at,
+            averaging="macro",
+            metrics=metrics,
+            detected=sum(len(p.detected_issues) for p in doc.individual_results),
+            expected=sum(len(p.expected_issues) for p in doc.individual_results),
+            source_format=NAME,
+            conversions=conversions,
+            extra=extra,
+            options=options,
+        )
+    ]

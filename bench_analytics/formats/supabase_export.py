@@ -9,15 +9,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from bench_analytics.errors import BadInputError
 from bench_analytics.formats.common import (
+    LegacyModel,
     ReadOptions,
     looks_like_percent,
     map_legacy_metrics,
     model_ref,
     outage_signature,
+    patient_case,
 )
 from bench_analytics.formats.source import Source, validation_failure
 from bench_analytics.model import (
@@ -37,9 +39,7 @@ _ROW_KEYS = {"id", "created_at", "model_version", "metrics"}
 _PERCENT_SIBLINGS = {"domain_knowledge_detection_rate": "domain_recall"}
 
 
-class ExportedCase(BaseModel):
-    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
-
+class ExportedCase(LegacyModel):
     patient_id: str
     patient_name: str | None = None
     latency_ms: NonNegativeNumber | None = None
@@ -50,9 +50,7 @@ class ExportedCase(BaseModel):
     error_message: str | None = None
 
 
-class ExportedRow(BaseModel):
-    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
-
+class ExportedRow(LegacyModel):
     id: str
     created_at: datetime
     commit_sha: str | None = None
@@ -112,21 +110,16 @@ def _cases(source: str, index: int, raw: Any) -> list[CaseResult]:
         except ValidationError as exc:
             prefix = (index, "metrics", "patient_results", position)
             raise validation_failure(source, exc, prefix) from None
-        score = case.domain_knowledge_score
         cases.append(
-            CaseResult(
-                case_id=case.patient_id,
-                status="error" if case.error_message else "ok",
+            patient_case(
+                case.patient_id,
                 tp=case.true_positives,
                 fp=case.false_positives,
                 fn=case.false_negatives,
                 latency_ms=case.latency_ms,
                 error=case.error_message,
-                details={
-                    "patient_name": case.patient_name,
-                    "domain_knowledge_score": None if score is None else score / 100,
-                    **(case.model_extra or {}),
-                },
+                domain_score_percent=case.domain_knowledge_score,
+                details={"patient_name": case.patient_name, **(case.model_extra or {})},
             )
         )
     return cases

@@ -10,7 +10,7 @@ import psycopg
 
 from bench_analytics.health import Health, assess
 from bench_analytics.metrics import spec_for
-from bench_analytics.model import RunResult
+from bench_analytics.model import CaseResult, RunResult
 
 CASE_COLUMNS = (
     "transaction_id",
@@ -118,29 +118,31 @@ def _insert_transaction(conn: psycopg.Connection, run: RunResult, sha: str, heal
     return row[0]
 
 
+def case_row(transaction_id: int, c: CaseResult) -> tuple:
+    """One ``benchmark_cases`` row, in CASE_COLUMNS order."""
+    return (
+        transaction_id,
+        c.case_id,
+        c.status,
+        c.tp,
+        c.fp,
+        c.fn,
+        c.score,
+        c.latency_ms,
+        c.input_tokens,
+        c.output_tokens,
+        c.cost_usd,
+        c.error,
+        orjson.dumps(c.details).decode(),
+    )
+
+
 def copy_cases(conn: psycopg.Connection, transaction_id: int, run: RunResult) -> None:
     """Load the case rows with COPY (never row by row)."""
-    dumps = orjson.dumps
     with conn.cursor().copy(COPY_CASES) as copy:
         write = copy.write_row
-        for c in run.cases:
-            write(
-                (
-                    transaction_id,
-                    c.case_id,
-                    c.status,
-                    c.tp,
-                    c.fp,
-                    c.fn,
-                    c.score,
-                    c.latency_ms,
-                    c.input_tokens,
-                    c.output_tokens,
-                    c.cost_usd,
-                    c.error,
-                    dumps(c.details).decode(),
-                )
-            )
+        for case in run.cases:
+            write(case_row(transaction_id, case))
 
 
 def _copy_metrics(conn: psycopg.Connection, transaction_id: int, run: RunResult) -> None:

@@ -145,15 +145,17 @@ def transaction(conn: psycopg.Connection, transaction_id: int) -> dict[str, Any]
     return rows[0]
 
 
+STORE_TABLES = (
+    "benchmark_transactions",
+    "benchmark_cases",
+    "benchmark_metrics",
+    "benchmark_snapshots",
+    "snapshot_events",
+    "transaction_annotations",
+)
+
+
 def counts(conn: psycopg.Connection) -> dict[str, int]:
     """Row counts of the main tables (for ``db status``)."""
-    tables = (
-        "benchmark_transactions",
-        "benchmark_cases",
-        "benchmark_metrics",
-        "benchmark_snapshots",
-        "snapshot_events",
-        "transaction_annotations",
-    )
-    sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in tables)
+    sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in STORE_TABLES)
     return {name: count for name, count in conn.execute(sql).fetchall()}

@@ -17,12 +17,11 @@ import time
 import warnings
 from pathlib import Path
 
-import orjson
 import psycopg
 
 from bench_analytics.fixtures import simulate_run, synthetic_patients
 from bench_analytics.store import Store
-from bench_analytics.store.push import COPY_CASES, copy_cases, push_run
+from bench_analytics.store.push import COPY_CASES, case_row, copy_cases, push_run
 
 
 def _server(url: str | None) -> tuple[str, object | None, Path | None]:
@@ -62,23 +61,7 @@ def main() -> None:
     try:
         print(f"building a result with {args.cases:,} cases …", flush=True)
         run = simulate_run("openai", synthetic_patients(args.cases, seed=1))
-        raw_rows = [
-            (
-                c.case_id,
-                c.status,
-                c.tp,
-                c.fp,
-                c.fn,
-                c.score,
-                c.latency_ms,
-                c.input_tokens,
-                c.output_tokens,
-                c.cost_usd,
-                c.error,
-                orjson.dumps(c.details).decode(),
-            )
-            for c in run.cases
-        ]
+        raw_rows = [case_row(0, case)[1:] for case in run.cases]  # ready-made tuples
         with Store.open(url) as store:
             conn = store.conn
             raw_best = ours_best = float("inf")
