@@ -48,6 +48,7 @@ REGISTRY: dict[str, MetricSpec] = {
         cross_document_recall="recall on issues spanning documents",
         risk_weighted_recall="recall weighted by issue severity",
         savings_capture_rate="share of potential savings found",
+        pass_rate="share of cases with nothing missed and nothing made up",
     ),
     **_specs("fraction", "lower", error_rate="share of cases the endpoint failed"),
     **_specs(

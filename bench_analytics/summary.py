@@ -41,7 +41,10 @@ def metrics_from_cases(cases: Sequence[CaseResult]) -> dict[str, float]:
         fn = sum(c.fn or 0 for c in scored)
         p, r, f = _prf(tp, fp, fn)
         out.update(precision_micro=p, recall_micro=r, f1_micro=f)
-        per_case = [_prf(c.tp or 0, c.fp or 0, c.fn or 0) for c in scored]
+        per_case = [
+            _prf(c.tp or 0, c.fp or 0, c.fn or 0) if (c.tp or c.fp or c.fn) else (1.0, 1.0, 1.0)
+            for c in scored  # a clean case answered clean is perfect
+        ]
         n = len(per_case)
         out.update(
             precision_macro=sum(x[0] for x in per_case) / n,

@@ -10,6 +10,7 @@ import pytest
 
 from bench_analytics.fixtures import simulate_run, synthetic_patients, write_results
 from bench_analytics.schema import SCHEMA_FILE
+from bench_analytics.store.schema import HEAD_REVISION
 from tests import samples
 from tests.conftest import run_cli_process
 
@@ -313,17 +314,17 @@ def test_quarantine_unknown_transaction(cli, use_db):
 
 def test_db_status_and_upgrade(cli, use_db):
     status = cli("db", "status")
-    assert status.code == 0 and "schema:   0001" in status.out
+    assert status.code == 0 and f"schema:   {HEAD_REVISION}" in status.out
     info = json.loads(cli("db", "status", "--json").out)
     assert info["revision"] == info["head"] and info["embedded"] is False
-    assert "already at 0001" in cli("db", "upgrade").out
+    assert f"already at {HEAD_REVISION}" in cli("db", "upgrade").out
 
 
 def test_db_upgrade_on_an_empty_database(cli, empty_db_url, monkeypatch):
     monkeypatch.setenv("BENCH_DATABASE_URL", empty_db_url)
     status = cli("db", "status")
     assert "empty" in status.out and "db upgrade" in status.out
-    assert "schema empty -> 0001" in cli("db", "upgrade").out
+    assert f"schema empty -> {HEAD_REVISION}" in cli("db", "upgrade").out
 
 
 def test_schema_command(cli, tmp_path):

@@ -28,7 +28,7 @@ def test_sample_history_shape():
     }
     assert {run.prompt_version for run in runs} == {"v1", "v2-structured", "v3-reasoning"}
     assert len({run.provenance.commit_sha for run in runs}) == 10
-    assert all(len(run.cases) == 60 for run in runs)
+    assert all(len(run.cases) == 100 for run in runs)
     failed = [run for run in runs if assess(run, 0.5).status == "failed"]
     assert [
         (r.model.key, r.provenance.commit_sha == runs[0].provenance.commit_sha) for r in failed
@@ -64,3 +64,7 @@ def test_demo_pushes_and_prints_snapshots_idempotently(cli, use_db, tmp_path):
         s for s in snaps if s["model_key"] == "gemini" and s["prompt_version"] == "v2-structured"
     )
     assert gemini["unhealthy"] == 1 and gemini["version"] == 7
+    medgemma = json.loads(cli("history", "medgemma", "--prompt", "v2-structured", "--json").out)
+    events = [e["event_type"] for e in medgemma[0]["events"]]
+    assert events.count("hold") == 1  # the commit-6 regression was held
+    assert "regression held: medgemma v2-structured version 3: held: significant" in first.out

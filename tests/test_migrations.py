@@ -77,3 +77,20 @@ def test_reader_role_can_only_read(db_url):
                 "INSERT INTO transaction_annotations (transaction_id, kind, reason, actor) "
                 "VALUES (1, 'note', 'x', 'y')"
             )
+
+
+def test_upgrade_from_the_first_revision_keeps_data(empty_db_url):
+    with Store.open(empty_db_url, migrate=False) as store:
+        store.conn.execute("SELECT 1")
+        schema.upgrade(store.conn, empty_db_url, target="0001")
+        assert schema.current_revision(store.conn) == "0001"
+        store.conn.execute(
+            "INSERT INTO benchmark_transactions (content_sha256, model_key, dataset_version, "
+            "prompt_version, benchmark_type, environment, status, case_count, error_count, "
+            "source_format, document) VALUES (repeat('a', 64), 'm', 'd', 'p', 'x', 'local', "
+            "'healthy', 0, 0, 'native', '{}')"
+        )
+    with Store.open(empty_db_url) as store:
+        assert schema.current_revision(store.conn) == schema.HEAD_REVISION
+        assert store.status()["rows"]["benchmark_transactions"] == 1
+        assert store.status()["rows"]["gate_verdicts"] == 0

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
-from bench_analytics.cli import demo, ingest, store_cmds  # noqa: F401  (registers commands in this order)
 from bench_analytics.cli.app import app
 from bench_analytics.errors import EXIT_STORE_UNREACHABLE, BenchError
+
+# Importing a command module registers its commands; --help lists them in this order.
+for _module in ("ingest", "store_cmds", "gate_cmds", "demo"):
+    importlib.import_module(f"bench_analytics.cli.{_module}")
 
 __all__ = ["app", "main"]
 

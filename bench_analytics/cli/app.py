@@ -63,10 +63,16 @@ def read_options(model: str | None, dataset_version: str | None) -> ReadOptions:
     from bench_analytics.config import get_settings
     from bench_analytics.formats.common import ReadOptions
     from bench_analytics.naming import load_alias_file
+    from bench_analytics.pricing import load_prices
 
     settings = get_settings()
     aliases = load_alias_file(Path(settings.model_aliases)) if settings.model_aliases else {}
-    return ReadOptions(model_key=model, dataset_version=dataset_version, aliases=aliases)
+    return ReadOptions(
+        model_key=model,
+        dataset_version=dataset_version,
+        aliases=aliases,
+        prices=load_prices(settings.prices),
+    )
 
 
 def current_actor() -> str:

@@ -14,7 +14,7 @@ from bench_analytics.cli.app import app, examples, open_store
 def demo(
     seed: int = typer.Option(7, help="Seed of the simulated history (same seed, same data)."),
     commits: int = typer.Option(10, min=1, help="Simulated commits."),
-    patients: int = typer.Option(60, min=1, help="Cases per run."),
+    patients: int = typer.Option(100, min=1, help="Cases per run."),
     write: Path | None = typer.Option(None, help="Also write the results as files here."),
 ) -> None:
     """Generate a sample history (4 models, 3 prompts, outages, a regression) and push it.
@@ -44,8 +44,16 @@ def demo(
         f"pushed {len(outcomes)} runs ({created} new, {len(outcomes) - created} already stored; "
         f"{failed} failed {'run' if failed == 1 else 'runs'} kept out of the current pointer)"
     )
+    for held in (o for o in outcomes if o.created and o.regressions):
+        render.out.print(
+            f"[bold red]regression held:[/] {held.model_key} {held.prompt_version} version "
+            f"{held.version}: {held.event_reason}"
+        )
     render.out.print(render.snapshots_table(rows))
     render.out.print(
         "next: bench-analytics history gemini --prompt v2-structured   "
-        "(an HTTP 503 outage, stored as failed)"
+        "(an HTTP 503 outage, stored as failed)\n"
+        "      bench-analytics history medgemma --prompt v2-structured "
+        "(a regression the gate held)\n"
+        "      bench-analytics compare medgemma@2 medgemma@3 --prompt v2-structured"
     )

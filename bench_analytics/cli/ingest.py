@@ -136,6 +136,9 @@ def push(
     require_store: bool = typer.Option(
         False, help="In CI without BENCH_DATABASE_URL, fail (exit 3) instead of warning."
     ),
+    force: bool = typer.Option(
+        False, help="Make the run current even when the gate finds a significant regression."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ) -> None:
     """Validate, normalise and store results: one atomic transaction per result.
@@ -168,17 +171,43 @@ def push(
     runs = [(path.name, apply_context(run, flags, defaults)) for path, run in batch.runs]
     with open_store() as store, _progress(len(runs), "pushing") as progress:
         task = progress.add_task("push", total=len(runs))
-        outcomes = store.push(runs, on_each=lambda _: progress.advance(task))
+        outcomes = store.push(runs, on_each=lambda _: progress.advance(task), force=force)
+    _send_alerts(outcomes)
     if as_json:
         render.emit_json([o.as_dict() for o in outcomes])
         return
     render.out.print(render.push_table(outcomes))
+    for o in outcomes:
+        if o.regressions:
+            render.out.print(f"[bold red]{o.source}:[/] {o.event_reason}")
     created = sum(o.created for o in outcomes)
     held = sum(o.created and not o.current for o in outcomes)
     render.out.print(
         f"{created} new, {len(outcomes) - created} unchanged, {held} held "
         f"(failed or older than current)"
     )
+
+
+def _send_alerts(outcomes: list) -> None:
+    """One alert per regression verdict or failed run of this push; failures reported."""
+    from bench_analytics.config import get_settings
+
+    settings = get_settings()
+    if not settings.alert_urls:
+        return
+    from bench_analytics.alerts import default_link, failure_alert, regression_alerts, send
+
+    link = default_link(settings.link)
+    alerts = []
+    for o in outcomes:
+        if not o.created:
+            continue
+        subject = f"{o.model_key} on {o.dataset_version} / {o.prompt_version} / {o.environment}"
+        if o.status == "failed":
+            alerts.append(failure_alert(subject, o.status_reason, o.commit_sha, link))
+        alerts.extend(regression_alerts(subject, o.regressions, o.baseline, o.commit_sha, link))
+    for failure in send(alerts, settings.alert_urls):
+        render.err.print(f"[yellow]alert not delivered:[/] {failure}")
 
 
 @app.command(

@@ -180,6 +180,8 @@ def push_table(outcomes: list[Any]) -> Table:
     for o in outcomes:
         if not o.created:
             result = "[dim]unchanged (already stored)[/]"
+        elif o.regressions and not o.current:
+            result = "[bold red]held: regression[/]"
         elif o.current:
             result = "[green]current[/]"
         else:
@@ -197,5 +199,86 @@ def push_table(outcomes: list[Any]) -> Table:
             str(o.version),
             status,
             result,
+        )
+    return table
+
+
+DECISION_STYLE = {
+    "regression": "bold red",
+    "improvement": "green",
+    "no significant change": "dim",
+    "not tested": "yellow",
+}
+
+
+def comparison_table(comparison: Any, title: str) -> Table:
+    """One row per metric: values, delta with interval, adjusted p, verdict."""
+    from bench_analytics.report import _delta, fmt_value
+
+    table = Table(
+        title=f"{title}  [dim]({comparison.method}, n={comparison.n}, "
+        f"{comparison.correction}, α={comparison.alpha:g})[/]",
+        title_justify="left",
+    )
+    for name, justify in (
+        ("metric", "left"),
+        ("baseline", "right"),
+        ("candidate", "right"),
+        ("Δ [95% CI]", "left"),
+        ("p adj.", "right"),
+        ("threshold", "right"),
+        ("MDE", "right"),
+        ("verdict", "left"),
+    ):
+        table.add_column(name, justify=justify)
+    for v in comparison.verdicts:
+        style = DECISION_STYLE[v.decision]
+        table.add_row(
+            f"{v.metric}{' ⚑' if v.gated else ''}",
+            fmt_value(v.metric, v.baseline),
+            fmt_value(v.metric, v.candidate),
+            _delta(v),
+            "—" if v.p_adjusted is None else f"{v.p_adjusted:.3g}",
+            fmt_value(v.metric, v.threshold),
+            fmt_value(v.metric, v.mde),
+            f"[{style}]{v.decision}[/]" + (f" [dim]({v.note})[/]" if v.note else ""),
+        )
+    return table
+
+
+def _usd(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.4f}" if value < 10 else f"${value:,.2f}"
+
+
+def _count(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def cost_table(rows: list[dict[str, Any]], by: str, since: str) -> Table:
+    """Cost totals per group."""
+    table = Table(title=f"Cost by {by} (since {since})", title_justify="left")
+    for name in (
+        by,
+        "runs",
+        "unhealthy",
+        "cases",
+        "input tokens",
+        "output tokens",
+        "cost",
+        "per run",
+        "per detected issue",
+    ):
+        table.add_column(name, justify="left" if name == by else "right")
+    for row in rows:
+        table.add_row(
+            str(row["group"]),
+            str(row["runs"]),
+            str(row["unhealthy_runs"]),
+            _count(row["cases"]),
+            _count(row["input_tokens"]),
+            _count(row["output_tokens"]),
+            _usd(row["cost_usd"]),
+            _usd(row["cost_per_run_usd"]),
+            _usd(row["cost_per_detected_issue_usd"]),
         )
     return table

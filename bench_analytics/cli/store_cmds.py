@@ -80,13 +80,19 @@ def history(
 @app.command(
     epilog=examples(
         "bench-analytics rollback medgemma --to-version 3 --reason 'v4 prompt leaks PHI'",
+        "bench-analytics rollback medgemma --auto",
         "bench-analytics rollback baseline --dataset benchmark-set-v1 -e github-actions "
         "--to-version 2",
     )
 )
 def rollback(
     model: str = typer.Argument(..., help="Model key."),
-    to_version: int = typer.Option(..., "--to-version", help="The version to make current."),
+    to_version: int | None = typer.Option(
+        None, "--to-version", help="The version to make current."
+    ),
+    auto: bool = typer.Option(
+        False, "--auto", help="Back to the newest healthy version without a regression verdict."
+    ),
     dataset: str | None = DatasetFilter,
     prompt: str | None = PromptFilter,
     environment: str | None = EnvFilter,
@@ -95,14 +101,18 @@ def rollback(
     as_json: bool = JsonOpt,
 ) -> None:
     """Move the current pointer of one configuration; the move is an audited event."""
+    from bench_analytics.errors import UsageError
+
+    if (to_version is None) == (not auto):
+        raise UsageError("give either --to-version N or --auto")
+    selector = _selector(model, dataset, prompt, environment)
     with open_store() as store:
-        move = store.rollback(
-            _selector(model, dataset, prompt, environment),
-            to_version,
-            reason=reason,
-            actor=current_actor(),
-            force=force,
-        )
+        if auto:
+            move = store.auto_rollback(selector, reason=reason, actor=current_actor())
+        else:
+            move = store.rollback(
+                selector, to_version, reason=reason, actor=current_actor(), force=force
+            )
     if as_json:
         render.emit_json(move.as_dict())
     else:

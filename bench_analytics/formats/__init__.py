@@ -20,6 +20,7 @@ from bench_analytics.formats import (
 from bench_analytics.formats.common import ReadOptions
 from bench_analytics.formats.source import Source, load_source
 from bench_analytics.model import KEY_PATTERN, RunResult
+from bench_analytics.pricing import apply_prices
 from bench_analytics.summary import with_case_metrics
 
 READERS: dict[str, ModuleType] = {
@@ -71,8 +72,10 @@ def check_declared(source: str, run: RunResult, where: str) -> None:
         )
 
 
-def _finalise(source: str, run: RunResult, cases_field: str) -> RunResult:
+def _finalise(source: str, run: RunResult, cases_field: str, options: ReadOptions) -> RunResult:
     check_declared(source, run, cases_field)
+    if options.prices:
+        run = apply_prices(run, dict(options.prices))
     metrics = with_case_metrics(run.metrics, run.cases, run.averaging)
     provenance = run.provenance
     if provenance.source_name is None:
@@ -110,7 +113,7 @@ def read_source(
             source.name, f"not a {fmt} file: the JSON is a {type(source.data).__name__}"
         )
     runs = reader.read(source, options)
-    return [_finalise(source.name, run, _CASES_FIELD[reader.NAME]) for run in runs]
+    return [_finalise(source.name, run, _CASES_FIELD[reader.NAME], options) for run in runs]
 
 
 def read_file(path: Path, fmt: str = "auto", options: ReadOptions | None = None) -> list[RunResult]:

@@ -56,6 +56,7 @@ class ReadOptions:
     model_key: str | None = None
     dataset_version: str | None = None
     aliases: Mapping[str, str] = field(default_factory=dict)
+    prices: Mapping[str, Any] = field(default_factory=dict)  # pricing.Price by model name
 
 
 def model_ref(display_name: str, options: ReadOptions, provider: str | None = None) -> ModelRef:

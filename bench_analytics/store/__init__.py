@@ -61,15 +61,18 @@ class Store:
         self,
         runs: Iterable[tuple[str, RunResult]],
         on_each: Callable[[PushOutcome], None] | None = None,
+        *,
+        force: bool = False,
     ) -> list[PushOutcome]:
-        """Push (source, run) pairs in the order the runs happened; one transaction each."""
+        """Push (source, run) pairs in the order the runs happened; one transaction each.
+
+        ``force`` promotes a run even when the gate finds a significant regression.
+        """
         floor = datetime.min.replace(tzinfo=UTC)
         ordered = sorted(runs, key=lambda pair: pair[1].run_at or floor)
         outcomes = []
         for source, run in ordered:
-            outcome = push_run(
-                self.conn, run, threshold=self.settings.failure_threshold, source=source
-            )
+            outcome = push_run(self.conn, run, settings=self.settings, source=source, force=force)
             outcomes.append(outcome)
             if on_each:
                 on_each(outcome)
@@ -108,6 +111,18 @@ class Store:
             self.conn, config, to_version, reason=reason, actor=actor, force=force
         )
 
+    def auto_rollback(
+        self, selector: ConfigFilter, *, reason: str | None, actor: str
+    ) -> pointer.PointerMove:
+        """Back to the newest healthy version without a significant regression."""
+        return pointer.auto_rollback(self.conn, self.resolve(selector), reason=reason, actor=actor)
+
+    def pin(
+        self, selector: ConfigFilter, version: int | None, *, reason: str, actor: str
+    ) -> pointer.PointerMove:
+        """Pin (or, with None, unpin) the baseline of one configuration."""
+        return pointer.pin(self.conn, self.resolve(selector), version, reason=reason, actor=actor)
+
     def quarantine(
         self, transaction_id: int, *, reason: str, actor: str, release: bool = False
     ) -> pointer.PointerMove:
@@ -115,6 +130,12 @@ class Store:
         return pointer.quarantine(
             self.conn, transaction_id, reason=reason, actor=actor, release=release
         )
+
+    def costs(self, since: datetime | None, by: str = "model") -> list[dict[str, Any]]:
+        """Totals of tokens and cost, grouped by model, prompt, environment or period."""
+        from bench_analytics.store.costs import cost_report
+
+        return cost_report(self.conn, since, by)
 
     def status(self) -> dict[str, Any]:
         """Where the store is, its schema revision and how much it holds."""

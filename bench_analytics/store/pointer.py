@@ -166,3 +166,73 @@ def quarantine(
     return PointerMove(
         config, "quarantine", version, fallback, f"quarantined; pointer {version} -> {target}"
     )
+
+
+def auto_rollback(
+    conn: psycopg.Connection, config: Config, *, reason: str | None, actor: str
+) -> PointerMove:
+    """Return the pointer to the newest healthy version without a gated regression verdict."""
+    with conn.transaction():
+        lock_configuration(conn, config)
+        row = conn.execute(
+            """SELECT max(h.version) FROM snapshot_history h
+               WHERE (h.model_key, h.dataset_version, h.prompt_version, h.environment)
+                     = (%s, %s, %s, %s)
+                 AND h.effective_status = 'healthy'
+                 AND h.transaction_id NOT IN (SELECT transaction_id FROM regressed_transactions)""",
+            config,
+        ).fetchone()
+        target = row[0] if row else None
+        if target is None:
+            raise UsageError(
+                f"{'/'.join(config)} has no healthy version without a regression to return to"
+            )
+        current = _current_version(conn, config)
+        if current == target:
+            return PointerMove(
+                config,
+                None,
+                current,
+                current,
+                f"version {current} is already the newest healthy, non-regressed version",
+            )
+        tx = conn.execute(
+            """SELECT transaction_id FROM benchmark_snapshots
+               WHERE (model_key, dataset_version, prompt_version, environment)
+                     = (%s, %s, %s, %s) AND version = %s""",
+            (*config, target),
+        ).fetchone()[0]
+        text = "auto: newest healthy version without a significant regression"
+        if reason:
+            text += f" ({reason})"
+        kind = "rollback" if current is None or target < current else "checkout"
+        _set_current(conn, config, target)
+        _event(conn, config, kind, current, target, tx, text, actor)
+    return PointerMove(config, kind, current, target, f"{kind} (auto): {current} -> {target}")
+
+
+def pin(
+    conn: psycopg.Connection,
+    config: Config,
+    version: int | None,
+    *,
+    reason: str,
+    actor: str,
+) -> PointerMove:
+    """Pin the baseline `check --baseline pinned` uses (None unpins); an append-only row."""
+    if version is not None:
+        exists = conn.execute(
+            """SELECT 1 FROM benchmark_snapshots
+               WHERE (model_key, dataset_version, prompt_version, environment)
+                     = (%s, %s, %s, %s) AND version = %s""",
+            (*config, version),
+        ).fetchone()
+        if not exists:
+            raise UsageError(f"version {version} does not exist for {'/'.join(config)}")
+    conn.execute(
+        """INSERT INTO baseline_pins (model_key, dataset_version, prompt_version, environment,
+               version, reason, actor) VALUES (%s, %s, %s, %s, %s, %s, %s)""",
+        (*config, version, reason, actor),
+    )
+    message = f"baseline pinned to version {version}" if version else "baseline unpinned"
+    return PointerMove(config, None, None, version, message)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import orjson
 import psycopg
 
+from bench_analytics.config import Settings
 from bench_analytics.health import Health, assess
 from bench_analytics.metrics import spec_for
 from bench_analytics.model import CaseResult, RunResult
@@ -29,6 +31,9 @@ CASE_COLUMNS = (
 )
 COPY_CASES = f"COPY benchmark_cases ({', '.join(CASE_COLUMNS)}) FROM STDIN"
 
+if TYPE_CHECKING:
+    from bench_analytics.comparison import Comparison
+
 
 @dataclass(frozen=True)
 class PushOutcome:
@@ -46,6 +51,10 @@ class PushOutcome:
     dataset_version: str
     prompt_version: str
     environment: str
+    event_reason: str | None = None
+    baseline: str | None = None
+    regressions: list[dict] = field(default_factory=list)
+    commit_sha: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -155,8 +164,9 @@ def _copy_metrics(conn: psycopg.Connection, transaction_id: int, run: RunResult)
 
 
 def _current(conn: psycopg.Connection, config: tuple[str, str, str, str]) -> tuple | None:
+    """(snapshot id, version, run time, transaction id) of the current snapshot."""
     return conn.execute(
-        """SELECT s.id, s.version, COALESCE(t.run_finished_at, t.run_started_at)
+        """SELECT s.id, s.version, COALESCE(t.run_finished_at, t.run_started_at), t.id
            FROM benchmark_snapshots s JOIN benchmark_transactions t ON t.id = s.transaction_id
            WHERE (s.model_key, s.dataset_version, s.prompt_version, s.environment)
                  = (%s, %s, %s, %s) AND s.is_current""",
@@ -179,21 +189,60 @@ def _decide(health: Health, current: tuple | None, run_at: datetime | None) -> t
     return True, f"new healthy version replaces version {current[1]}"
 
 
+def _gate(
+    conn: psycopg.Connection,
+    run: RunResult,
+    tx_id: int,
+    config: tuple[str, str, str, str],
+    current: tuple,
+    settings: Settings,
+) -> Comparison:
+    """Compare the new run with the current snapshot and record the verdicts."""
+    from bench_analytics import gate
+    from bench_analytics.comparison import RunView
+
+    baseline = gate.resolve_baseline(conn, config, "current")
+    assert baseline is not None and baseline.transaction_id == current[3]
+    candidate = RunView.from_run(run, f"{config[0]} (new)")
+    comparison = gate.evaluate(conn, candidate, config, baseline, settings, exclude=tx_id)
+    gate.record(conn, tx_id, baseline, comparison)
+    return comparison
+
+
 def push_run(
-    conn: psycopg.Connection, run: RunResult, *, threshold: float, source: str
+    conn: psycopg.Connection,
+    run: RunResult,
+    *,
+    settings: Settings,
+    source: str,
+    force: bool = False,
 ) -> PushOutcome:
-    """Store one result atomically; pushing the same content again changes nothing."""
+    """Store one result atomically; pushing the same content again changes nothing.
+
+    A healthy run is compared with the current snapshot; a significant regression of a
+    gated metric keeps the pointer where it is (unless ``force``), with an event saying why.
+    """
     config = run.configuration()
     sha = run.content_sha256()
-    health = assess(run, threshold)
+    health = assess(run, settings.failure_threshold)
     actor = run.provenance.triggered_by or "bench-analytics"
+    commit = run.provenance.commit_sha
     with conn.transaction():
         lock_configuration(conn, config)
         found = _existing(conn, sha)
         if found:
             tx_id, version, status, reason, is_current = found
             return PushOutcome(
-                source, tx_id, version, False, status, reason, is_current, None, *config
+                source,
+                tx_id,
+                version,
+                False,
+                status,
+                reason,
+                is_current,
+                None,
+                *config,
+                commit_sha=commit,
             )
         tx_id = _insert_transaction(conn, run, sha, health)
         if run.cases:
@@ -209,6 +258,22 @@ def push_run(
         version = version_row[0] if version_row else 1
         current = _current(conn, config)
         promote, reason = _decide(health, current, run.run_at)
+        comparison = None
+        if promote and current is not None:
+            comparison = _gate(conn, run, tx_id, config, current, settings)
+            if comparison.regressions():
+                from bench_analytics.gate import summary
+
+                text = summary(comparison)
+                if settings.hold_on_regression and not force:
+                    promote = False
+                    reason = f"held: significant regression vs version {current[1]}: {text}"
+                else:
+                    why = "--force" if force else "BENCH_HOLD_ON_REGRESSION=false"
+                    reason = (
+                        f"promoted despite a significant regression vs version {current[1]} "
+                        f"({why}): {text}"
+                    )
         if promote and current:
             conn.execute(
                 "UPDATE benchmark_snapshots SET is_current = false WHERE id = %s", (current[0],)
@@ -236,5 +301,17 @@ def push_run(
             ),
         )
     return PushOutcome(
-        source, tx_id, version, True, health.status, health.reason, promote, event, *config
+        source,
+        tx_id,
+        version,
+        True,
+        health.status,
+        health.reason,
+        promote,
+        event,
+        *config,
+        event_reason=reason,
+        baseline=comparison.baseline_reason if comparison else None,
+        regressions=[v.as_dict() for v in comparison.regressions()] if comparison else [],
+        commit_sha=commit,
     )

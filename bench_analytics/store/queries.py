@@ -152,6 +152,8 @@ STORE_TABLES = (
     "benchmark_snapshots",
     "snapshot_events",
     "transaction_annotations",
+    "gate_verdicts",
+    "baseline_pins",
 )
 
 

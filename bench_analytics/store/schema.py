@@ -11,7 +11,7 @@ from bench_analytics.store.connection import sqlalchemy_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Revisions in order; a test checks this against Alembic's own view of the scripts.
-REVISIONS = ("0001",)
+REVISIONS = ("0001", "0002")
 HEAD_REVISION = REVISIONS[-1]
 _MIGRATION_LOCK = 0x62656E6368  # 'bench': serialises concurrent first-use upgrades
 

@@ -79,7 +79,7 @@ def main() -> None:
                     copy_cases(conn, tx, run)
                     ours_best = min(ours_best, time.perf_counter() - start)
             start = time.perf_counter()
-            outcome = push_run(conn, run, threshold=0.5, source="perf")
+            outcome = push_run(conn, run, settings=store.settings, source="perf")
             push_seconds = time.perf_counter() - start
             assert outcome.created
             stored = conn.execute(

@@ -1,0 +1,287 @@
+"""Compare two runs and decide, per metric: regression, improvement or no significant change.
+
+Paired tests on the shared cases when both runs have per-case data; otherwise a robust
+z-score against the configuration's history of healthy versions (clearly labelled as the
+weaker method); otherwise only the delta, untested. P-values are adjusted across the
+metrics of the comparison (Holm by default); a significant change must also reach the
+metric's practical threshold to count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bench_analytics.config import Settings
+from bench_analytics.metrics import spec_for
+from bench_analytics.model import RunResult
+
+HISTORY_METRICS = ("f1", "precision", "recall", "latency_ms", "cost_usd")
+DEFAULT_MIN_EFFECT = {"fraction": "0.01", "ms": "10%", "usd": "10%", "tokens": "10%"}
+DECISIONS = ("regression", "improvement", "no significant change", "not tested")
+
+
+@dataclass(frozen=True)
+class RunView:
+    """What a comparison needs of a run, whether it comes from a file or from the store."""
+
+    label: str
+    metrics: dict[str, float]
+    averaging: str
+    cases: Any  # stats.CaseTable or None
+    seed: str
+
+    @classmethod
+    def from_run(cls, run: RunResult, label: str) -> RunView:
+        from bench_analytics.stats import CaseTable
+
+        table = CaseTable.from_cases(run.cases) if run.cases else None
+        return cls(label, dict(run.metrics), run.averaging or "micro", table, run.content_sha256())
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The decision on one metric, with every number behind it."""
+
+    metric: str
+    direction: str
+    baseline: float | None
+    candidate: float | None
+    delta: float | None
+    low: float | None
+    high: float | None
+    p_value: float | None
+    p_adjusted: float | None
+    threshold: float
+    mde: float | None
+    decision: str
+    gated: bool
+    method: str
+    n: int
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Comparison:
+    """All verdicts of one comparison and what it was made against."""
+
+    baseline: str
+    candidate: str
+    method: str
+    n: int
+    alpha: float
+    correction: str
+    verdicts: list[Verdict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    baseline_reason: str = ""
+
+    def regressions(self) -> list[Verdict]:
+        """Gated metrics that regressed significantly and by more than their threshold."""
+        return [v for v in self.verdicts if v.gated and v.decision == "regression"]
+
+    def verdict(self, metric: str) -> Verdict | None:
+        return next((v for v in self.verdicts if v.metric == metric), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["regression"] = bool(self.regressions())
+        return data
+
+
+def threshold_for(metric: str, baseline: float | None, overrides: dict[str, str]) -> float:
+    """Practical threshold in the metric's units: '0.02' absolute, '10%' of the baseline."""
+    spec = spec_for(metric)
+    text = overrides.get(metric) or DEFAULT_MIN_EFFECT.get(spec.unit, "0")
+    text = str(text).strip()
+    if text.endswith("%"):
+        return abs(baseline or 0.0) * float(text[:-1]) / 100
+    return abs(float(text))
+
+
+def _decide(
+    metric: str, delta: float, p_adjusted: float, threshold: float, alpha: float
+) -> tuple[str, str]:
+    direction = spec_for(metric).direction
+    if p_adjusted >= alpha:
+        return "no significant change", ""
+    if abs(delta) < threshold:
+        note = f"significant, but below the practical threshold {threshold:g}"
+        return "no significant change", note
+    if direction not in {"higher", "lower"}:
+        return "no significant change", "changed, but the metric has no known better direction"
+    worse = delta < 0 if direction == "higher" else delta > 0
+    return ("regression" if worse else "improvement"), ""
+
+
+def _finish(
+    comparison: Comparison,
+    raw: list[dict[str, Any]],
+    settings: Settings,
+    maxt: list[float] | None = None,
+) -> Comparison:
+    from bench_analytics.stats import adjust, minimum_detectable_effect
+
+    if settings.correction == "maxt" and maxt is not None:
+        adjusted = maxt
+    else:  # max-T needs permutations; the history test falls back to Holm
+        method = "holm" if settings.correction == "maxt" else settings.correction
+        comparison.correction = method
+        adjusted = adjust([r["p_value"] for r in raw], method)
+    for row, p_adj in zip(raw, adjusted, strict=True):
+        metric = row["metric"]
+        threshold = threshold_for(metric, row["baseline"], settings.min_effect)
+        decision, note = _decide(metric, row["delta"], p_adj, threshold, settings.alpha)
+        se = row.get("se")
+        mde = minimum_detectable_effect(se, settings.alpha) if se is not None else None
+        comparison.verdicts.append(
+            Verdict(
+                metric=metric,
+                direction=spec_for(metric).direction,
+                baseline=row["baseline"],
+                candidate=row["candidate"],
+                delta=row["delta"],
+                low=row.get("low"),
+                high=row.get("high"),
+                p_value=row["p_value"],
+                p_adjusted=p_adj,
+                threshold=threshold,
+                mde=mde,
+                decision=decision,
+                gated=metric in settings.gate_metrics,
+                method=row["method"],
+                n=row["n"],
+                note=note,
+            )
+        )
+    return comparison
+
+
+def _resamples(settings: Settings, n: int) -> int:
+    """Fewer resamples for very large runs, so a push stays fast (never below 500)."""
+    return max(500, min(settings.resamples, int(40_000_000 / max(n, 1))))
+
+
+def compare_views(
+    baseline: RunView,
+    candidate: RunView,
+    settings: Settings,
+    history: dict[str, list[float]] | None = None,
+) -> Comparison:
+    """Paired when both have cases they share; else history; else untested deltas."""
+    from bench_analytics.stats import compare_paired
+    from bench_analytics.stats.resample import rng_for
+
+    base = Comparison(
+        baseline.label, candidate.label, "none", 0, settings.alpha, settings.correction
+    )
+    if baseline.cases is not None and candidate.cases is not None:
+        shared = len(set(baseline.cases.ids) & set(candidate.cases.ids))
+        paired = compare_paired(
+            baseline.cases,
+            candidate.cases,
+            averaging=candidate.averaging,
+            resamples=_resamples(settings, shared),
+            rng=rng_for(baseline.seed, candidate.seed),
+        )
+        if paired:
+            base.method, base.n = "paired", paired.tests[0].n
+            if candidate.cases.errored or baseline.cases.errored:
+                base.notes.append(
+                    f"cases the endpoint failed are left out (baseline {baseline.cases.errored}, "
+                    f"candidate {candidate.cases.errored})"
+                )
+            maxt = paired.maxt_adjusted() if settings.correction == "maxt" else None
+            return _finish(base, [t.as_dict() for t in paired.tests], settings, maxt)
+        base.notes.append("the runs share fewer than two answered cases")
+    if history:
+        return _history(base, baseline, candidate, settings, history)
+    base.notes.append("no per-case data and no history: deltas shown, nothing tested")
+    for metric in HISTORY_METRICS:
+        if metric in baseline.metrics and metric in candidate.metrics:
+            delta = candidate.metrics[metric] - baseline.metrics[metric]
+            base.verdicts.append(
+                Verdict(
+                    metric,
+                    spec_for(metric).direction,
+                    baseline.metrics[metric],
+                    candidate.metrics[metric],
+                    delta,
+                    None,
+                    None,
+                    None,
+                    None,
+                    threshold_for(metric, baseline.metrics[metric], settings.min_effect),
+                    None,
+                    "not tested",
+                    metric in settings.gate_metrics,
+                    "none",
+                    0,
+                )
+            )
+    return base
+
+
+def _history(
+    comparison: Comparison,
+    baseline: RunView,
+    candidate: RunView,
+    settings: Settings,
+    history: dict[str, list[float]],
+) -> Comparison:
+    """Robust z of the candidate against the history median, per headline metric.
+
+    A metric regresses when |z| reaches BENCH_HISTORY_Z (3.5, the usual bound for
+    modified z-scores), in the worse direction, by at least its practical threshold.
+    The p-value shown is the normal approximation, for information only.
+    """
+    from bench_analytics.stats.history import robust_z
+
+    comparison.method = "history"
+    comparison.notes.append(
+        "no per-case data: robust z against the history of healthy versions (median/MAD), "
+        f"|z| >= {settings.history_z:g} to count — a weaker test than the paired one"
+    )
+    for metric in HISTORY_METRICS:
+        values = history.get(metric, [])
+        if metric not in candidate.metrics or len(values) < settings.history_min:
+            continue
+        value = candidate.metrics[metric]
+        test = robust_z(values, value)
+        delta = value - test.median
+        threshold = threshold_for(metric, test.median, settings.min_effect)
+        direction = spec_for(metric).direction
+        decision = "no significant change"
+        if abs(test.z) >= settings.history_z and abs(delta) >= threshold:
+            worse = delta < 0 if direction == "higher" else delta > 0
+            decision = "regression" if worse else "improvement"
+        comparison.verdicts.append(
+            Verdict(
+                metric=metric,
+                direction=direction,
+                baseline=test.median,
+                candidate=value,
+                delta=delta,
+                low=None,
+                high=None,
+                p_value=test.p_value,
+                p_adjusted=None,
+                threshold=threshold,
+                mde=settings.history_z * test.sigma,
+                decision=decision,
+                gated=metric in settings.gate_metrics,
+                method=f"robust z = {test.z:+.2f} vs median of {test.n} healthy versions",
+                n=test.n,
+                note=f"z = {test.z:+.2f}",
+            )
+        )
+    if not comparison.verdicts:
+        comparison.method = "none"
+        comparison.notes.append(
+            f"fewer than {settings.history_min} healthy versions: nothing tested"
+        )
+    else:
+        comparison.n = max(v.n for v in comparison.verdicts)
+    return comparison

@@ -1,0 +1,252 @@
+"""Paired comparisons on the cases two runs share.
+
+For every metric: the delta (candidate - baseline), a paired-bootstrap interval of the
+delta (same resampled cases for both runs), and a p-value from a paired permutation test
+(each case's two results swapped at random: exact under 'no difference'). Per-case
+pass/fail uses the exact McNemar test. The bootstrap standard error gives the minimum
+detectable effect at this n.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+from bench_analytics.stats.cases import CaseTable, align, per_case_prf, prf_from_sums
+from bench_analytics.stats.resample import index_chunks, percentile_interval, swap_chunks
+
+
+@dataclass(frozen=True)
+class MetricTest:
+    """One metric compared between two runs."""
+
+    metric: str
+    baseline: float
+    candidate: float
+    delta: float
+    low: float
+    high: float
+    p_value: float
+    se: float
+    n: int
+    method: str
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def mcnemar_exact(baseline_only: int, candidate_only: int) -> float:
+    """Two-sided exact McNemar p-value from the discordant pair counts."""
+    m = baseline_only + candidate_only
+    if m == 0:
+        return 1.0
+    k = min(baseline_only, candidate_only)
+    log_half = -m * math.log(2)
+    terms = [
+        math.lgamma(m + 1) - math.lgamma(i + 1) - math.lgamma(m - i + 1) + log_half
+        for i in range(k + 1)
+    ]
+    top = max(terms)
+    tail = math.exp(top) * sum(math.exp(t - top) for t in terms)
+    return min(1.0, 2 * tail)
+
+
+def minimum_detectable_effect(se: float, alpha: float = 0.05, power: float = 0.8) -> float:
+    """Smallest true delta this comparison would detect with ``power`` (normal approx.)."""
+    z = NormalDist()
+    return (z.inv_cdf(1 - alpha / 2) + z.inv_cdf(power)) * se
+
+
+class _Pair:
+    """Column blocks of an aligned pair, and each metric's statistic over them."""
+
+    def __init__(self, a: CaseTable, b: CaseTable, averaging: str) -> None:
+        self.n = a.n
+        self.scored = a.scored and b.scored
+        self.latency = a.has_latency() and b.has_latency()
+        self.cost = a.has_cost() and b.has_cost()
+        self.averaging = averaging
+        self.counts = np.concatenate([a.counts(), b.counts()], axis=1)  # a tp fp fn, b tp fp fn
+        means: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        if self.scored:
+            for name, va, vb in zip(
+                ("precision", "recall", "f1"), per_case_prf(a), per_case_prf(b), strict=True
+            ):
+                means[name] = (va, vb)
+            means["pass_rate"] = (a.passed().astype(float), b.passed().astype(float))
+        if self.latency:
+            means["latency_ms"] = (a.latency, b.latency)
+        if self.cost:
+            means["cost_per_case_usd"] = (a.cost, b.cost)
+        self.means = means
+        self.p95 = (a.latency, b.latency) if self.latency else None
+
+    def metric_names(self) -> list[str]:
+        names = []
+        if self.scored:
+            other = "macro" if self.averaging == "micro" else "micro"
+            names += ["f1", "precision", "recall"]
+            names += [f"{m}_{other}" for m in ("f1", "precision", "recall")]
+            names.append("pass_rate")
+        if self.latency:
+            names += ["latency_ms", "latency_p95_ms"]
+        if self.cost:
+            names.append("cost_per_case_usd")
+        return names
+
+    def _kind(self, metric: str) -> tuple[str, str]:
+        """('micro'|'mean'|'p95', base name)."""
+        if metric == "latency_p95_ms":
+            return "p95", metric
+        base, _, suffix = metric.partition("_")
+        if base in {"f1", "precision", "recall"} and suffix in {"", "micro", "macro"}:
+            averaging = suffix or self.averaging
+            return ("micro" if averaging == "micro" else "mean"), base
+        return "mean", metric
+
+    def observed(self, metric: str) -> tuple[float, float]:
+        kind, base = self._kind(metric)
+        if kind == "micro":
+            sums = self.counts.sum(axis=0)
+            pa, ra, fa = prf_from_sums(*sums[:3])
+            pb, rb, fb = prf_from_sums(*sums[3:])
+            pick = {"precision": (pa, pb), "recall": (ra, rb), "f1": (fa, fb)}[base]
+            return float(pick[0]), float(pick[1])
+        if kind == "p95":
+            return float(np.percentile(self.p95[0], 95)), float(np.percentile(self.p95[1], 95))
+        va, vb = self.means[base]
+        return float(va.mean()), float(vb.mean())
+
+    def bootstrap(self, names: list[str], idx: np.ndarray) -> dict[str, np.ndarray]:
+        """Deltas of every metric over bootstrap index rows (same cases for both runs)."""
+        out: dict[str, np.ndarray] = {}
+        micro = None
+        for metric in names:
+            kind, base = self._kind(metric)
+            if kind == "micro":
+                if micro is None:
+                    sums = self.counts[idx].sum(axis=1)
+                    a = prf_from_sums(sums[:, 0], sums[:, 1], sums[:, 2])
+                    b = prf_from_sums(sums[:, 3], sums[:, 4], sums[:, 5])
+                    micro = [vb - va for va, vb in zip(a, b, strict=True)]
+                out[metric] = micro[("precision", "recall", "f1").index(base)]
+            elif kind == "p95":
+                out[metric] = np.percentile(self.p95[1][idx], 95, axis=1) - np.percentile(
+                    self.p95[0][idx], 95, axis=1
+                )
+            else:
+                va, vb = self.means[base]
+                out[metric] = (vb - va)[idx].mean(axis=1)
+        return out
+
+    def permuted(self, names: list[str], swap: np.ndarray) -> dict[str, np.ndarray]:
+        """Deltas of every metric when each case's two results are swapped where swap is 1."""
+        out: dict[str, np.ndarray] = {}
+        micro = None
+        for metric in names:
+            kind, base = self._kind(metric)
+            if kind == "micro":
+                if micro is None:
+                    a, b = self.counts[:, :3], self.counts[:, 3:]
+                    moved = swap @ (b - a).astype(np.float32)
+                    a_sums = a.sum(axis=0) + moved
+                    b_sums = b.sum(axis=0) - moved
+                    pa = prf_from_sums(a_sums[:, 0], a_sums[:, 1], a_sums[:, 2])
+                    pb = prf_from_sums(b_sums[:, 0], b_sums[:, 1], b_sums[:, 2])
+                    micro = [vb - va for va, vb in zip(pa, pb, strict=True)]
+                out[metric] = micro[("precision", "recall", "f1").index(base)]
+            elif kind == "p95":
+                mask = swap.astype(bool)
+                a_vals = np.where(mask, self.p95[1], self.p95[0])
+                b_vals = np.where(mask, self.p95[0], self.p95[1])
+                out[metric] = np.percentile(b_vals, 95, axis=1) - np.percentile(a_vals, 95, axis=1)
+            else:
+                va, vb = self.means[base]
+                d = (vb - va).astype(np.float64)
+                out[metric] = (d.sum() - 2 * (swap.astype(np.float64) @ d)) / self.n
+        return out
+
+
+@dataclass(frozen=True)
+class PairedResult:
+    """The tests, plus the permutation deltas of every metric (for max-T adjustment)."""
+
+    tests: list[MetricTest]
+    permuted: np.ndarray  # (resamples, metrics)
+
+    def maxt_adjusted(self) -> list[float]:
+        """Westfall-Young single-step max-T adjusted p-values (family-wise, correlation-aware).
+
+        Each metric's permutation deltas are scaled by their spread; a metric's adjusted p
+        is the share of permutations whose largest scaled delta over all metrics reaches
+        its own. Correlated metrics (F1 micro and macro, recall) cost less power than Holm.
+        """
+        observed = np.array([abs(t.delta) for t in self.tests])
+        spread = self.permuted.std(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scaled = np.where(spread > 0, np.abs(self.permuted) / spread, 0.0)
+            z = np.where(spread > 0, observed / spread, np.where(observed > 0, np.inf, 0.0))
+        top = scaled.max(axis=1)
+        count = (top[:, None] >= z[None, :] - 1e-12).sum(axis=0)
+        return ((1 + count) / (1 + top.size)).clip(max=1.0).tolist()
+
+
+def compare_paired(
+    baseline: CaseTable,
+    candidate: CaseTable,
+    *,
+    averaging: str = "micro",
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    rng: np.random.Generator | None = None,
+) -> PairedResult | None:
+    """Every testable metric on the shared cases (None when fewer than two are shared)."""
+    rng = rng or np.random.default_rng(0)
+    a, b = align(baseline, candidate)
+    if a.n < 2:
+        return None
+    pair = _Pair(a, b, averaging)
+    names = pair.metric_names()
+    boot: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    for idx in index_chunks(pair.n, resamples, rng):
+        for name, deltas in pair.bootstrap(names, idx).items():
+            boot[name].append(deltas)
+    extreme = dict.fromkeys(names, 0)
+    observed = {name: pair.observed(name) for name in names}
+    blocks = []
+    for swap in swap_chunks(pair.n, resamples, rng):
+        permuted = pair.permuted(names, swap)
+        for name in names:
+            delta = observed[name][1] - observed[name][0]
+            extreme[name] += int((np.abs(permuted[name]) >= abs(delta) - 1e-12).sum())
+        blocks.append(np.stack([permuted[name] for name in names], axis=1))
+    results = []
+    for name in names:
+        base_value, cand_value = observed[name]
+        draws = np.concatenate(boot[name])
+        low, high = percentile_interval(draws, confidence)
+        if name == "pass_rate":
+            pa, pb = a.passed(), b.passed()
+            p_value = mcnemar_exact(int((pa & ~pb).sum()), int((~pa & pb).sum()))
+            method = "exact McNemar; paired bootstrap interval"
+        else:
+            p_value = (1 + extreme[name]) / (1 + resamples)
+            method = "paired permutation p; paired bootstrap interval"
+        results.append(
+            MetricTest(
+                name,
+                base_value,
+                cand_value,
+                cand_value - base_value,
+                low,
+                high,
+                min(1.0, p_value),
+                float(np.nanstd(draws)),
+                pair.n,
+                method,
+            )
+        )
+    return PairedResult(results, np.concatenate(blocks))

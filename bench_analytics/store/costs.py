@@ -1,0 +1,87 @@
+"""What runs cost: totals by model, prompt, environment or period, and cost per found issue."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from bench_analytics.errors import UsageError
+
+GROUPS = {
+    "model": "model_key",
+    "prompt": "model_key || ' / ' || prompt_version",
+    "environment": "environment",
+    "day": "to_char(date_trunc('day', run_at), 'YYYY-MM-DD')",
+    "week": "to_char(date_trunc('week', run_at), 'IYYY-\"W\"IW')",
+    "month": "to_char(date_trunc('month', run_at), 'YYYY-MM')",
+}
+_SPAN = re.compile(r"^(\d+)\s*([hdwm])$")
+_UNITS = {
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+    "w": timedelta(weeks=1),
+    "m": timedelta(days=30),
+}
+
+
+def parse_since(text: str | None, now: datetime | None = None) -> datetime | None:
+    """'30d', '12h', '4w', '6m', an ISO date, or None/'all' for everything."""
+    if text is None or text == "all":
+        return None
+    now = now or datetime.now(UTC)
+    match = _SPAN.match(text.strip().lower())
+    if match:
+        return now - int(match.group(1)) * _UNITS[match.group(2)]
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"--since '{text}': use 30d, 12h, 4w, 6m, a date (2026-01-31) or all"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def cost_report(conn: psycopg.Connection, since: datetime | None, by: str) -> list[dict[str, Any]]:
+    """One row per group: runs, failed runs, cases, tokens, cost, cost per detected issue."""
+    if by not in GROUPS:
+        raise UsageError(f"--by '{by}': choose one of {', '.join(GROUPS)}")
+    sql = f"""
+        WITH runs AS (
+            SELECT t.id, t.model_key, t.prompt_version, t.environment, t.effective_status,
+                   t.case_count, t.cost_usd,
+                   COALESCE(t.run_finished_at, t.run_started_at, t.pushed_at) AS run_at,
+                   max(m.value) FILTER (WHERE m.name = 'input_tokens') AS input_tokens,
+                   max(m.value) FILTER (WHERE m.name = 'output_tokens') AS output_tokens,
+                   max(m.value) FILTER (WHERE m.name = 'true_positives') AS found
+            FROM transaction_state t
+            LEFT JOIN benchmark_metrics m ON m.transaction_id = t.id
+                 AND m.name IN ('input_tokens', 'output_tokens', 'true_positives')
+            GROUP BY t.id, t.model_key, t.prompt_version, t.environment, t.effective_status,
+                     t.case_count, t.cost_usd, run_at
+        )
+        SELECT {GROUPS[by]} AS "group",
+               count(*) AS runs,
+               count(*) FILTER (WHERE effective_status <> 'healthy') AS unhealthy_runs,
+               sum(case_count) AS cases,
+               sum(input_tokens) AS input_tokens,
+               sum(output_tokens) AS output_tokens,
+               sum(cost_usd) AS cost_usd,
+               count(cost_usd) AS priced_runs,
+               sum(found) FILTER (WHERE cost_usd IS NOT NULL) AS issues_found
+        FROM runs
+        WHERE %(since)s::timestamptz IS NULL OR run_at >= %(since)s::timestamptz
+        GROUP BY 1
+        ORDER BY sum(cost_usd) DESC NULLS LAST, 1"""
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(sql, {"since": since}).fetchall()
+    for row in rows:
+        cost, found = row["cost_usd"], row["issues_found"]
+        row["cost_per_run_usd"] = (
+            cost / row["priced_runs"] if cost is not None and row["priced_runs"] else None
+        )
+        row["cost_per_detected_issue_usd"] = cost / found if cost is not None and found else None
+    return rows
