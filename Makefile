@@ -40,6 +40,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 bench: $(STAMP) ## Performance benchmarks: figures and ratios against raw references
 	$(BIN)/python benchmarks/perf/push_cases.py
 	$(BIN)/python benchmarks/perf/cli_push.py
+	$(BIN)/python benchmarks/perf/bootstrap.py
 
 clean-store: ## Stop nothing, delete the embedded store under ./.bench (all local history!)
 	rm -rf .bench

@@ -101,58 +101,58 @@ def threshold_for(metric: str, baseline: float | None, overrides: dict[str, str]
     return abs(float(text))
 
 
-def _decide(
-    metric: str, delta: float, p_adjusted: float, threshold: float, alpha: float
-) -> tuple[str, str]:
-    direction = spec_for(metric).direction
-    if p_adjusted >= alpha:
-        return "no significant change", ""
-    if abs(delta) < threshold:
-        note = f"significant, but below the practical threshold {threshold:g}"
-        return "no significant change", note
-    if direction not in {"higher", "lower"}:
-        return "no significant change", "changed, but the metric has no known better direction"
-    worse = delta < 0 if direction == "higher" else delta > 0
-    return ("regression" if worse else "improvement"), ""
+def decide_paired(comparison: Comparison, paired: Any, settings: Settings) -> Comparison:
+    """Verdicts from a paired test result (stats.PairedResult) under these settings.
 
-
-def _finish(
-    comparison: Comparison,
-    raw: list[dict[str, Any]],
-    settings: Settings,
-    maxt: list[float] | None = None,
-) -> Comparison:
+    Regressions and improvements are directional, so each is its own one-sided family:
+    "metric m got worse" for every m, adjusted together (Holm, max-T or BH), and the same
+    for "got better". A verdict also needs the delta to reach the practical threshold.
+    """
     from bench_analytics.stats import adjust, minimum_detectable_effect
 
-    if settings.correction == "maxt" and maxt is not None:
-        adjusted = maxt
-    else:  # max-T needs permutations; the history test falls back to Holm
-        method = "holm" if settings.correction == "maxt" else settings.correction
-        comparison.correction = method
-        adjusted = adjust([r["p_value"] for r in raw], method)
-    for row, p_adj in zip(raw, adjusted, strict=True):
-        metric = row["metric"]
-        threshold = threshold_for(metric, row["baseline"], settings.min_effect)
-        decision, note = _decide(metric, row["delta"], p_adj, threshold, settings.alpha)
-        se = row.get("se")
-        mde = minimum_detectable_effect(se, settings.alpha) if se is not None else None
+    comparison.method, comparison.n = "paired", paired.tests[0].n
+    tests = paired.tests
+    higher = [spec_for(t.metric).direction != "lower" for t in tests]
+    worse_p = [t.p_lower if up else t.p_higher for t, up in zip(tests, higher, strict=True)]
+    better_p = [t.p_higher if up else t.p_lower for t, up in zip(tests, higher, strict=True)]
+    if settings.correction == "maxt":
+        worse_sign = [-1.0 if up else 1.0 for up in higher]
+        adj_worse = paired.maxt_adjusted(worse_sign)
+        adj_better = paired.maxt_adjusted([-sign for sign in worse_sign])
+    else:
+        adj_worse = adjust(worse_p, settings.correction)
+        adj_better = adjust(better_p, settings.correction)
+    family_alpha = settings.alpha / len(tests)  # the MDE is stated conservatively
+    for i, t in enumerate(tests):
+        direction = spec_for(t.metric).direction
+        threshold = threshold_for(t.metric, t.baseline, settings.min_effect)
+        worse = t.delta < 0 if higher[i] else t.delta > 0
+        p_raw, p_adj = (worse_p[i], adj_worse[i]) if worse else (better_p[i], adj_better[i])
+        decision, note = "no significant change", ""
+        if p_adj < settings.alpha:
+            if abs(t.delta) < threshold:
+                note = f"significant, but below the practical threshold {threshold:g}"
+            elif direction not in {"higher", "lower"}:
+                note = "changed, but the metric has no known better direction"
+            else:
+                decision = "regression" if worse else "improvement"
         comparison.verdicts.append(
             Verdict(
-                metric=metric,
-                direction=spec_for(metric).direction,
-                baseline=row["baseline"],
-                candidate=row["candidate"],
-                delta=row["delta"],
-                low=row.get("low"),
-                high=row.get("high"),
-                p_value=row["p_value"],
+                metric=t.metric,
+                direction=direction,
+                baseline=t.baseline,
+                candidate=t.candidate,
+                delta=t.delta,
+                low=t.low,
+                high=t.high,
+                p_value=p_raw,
                 p_adjusted=p_adj,
                 threshold=threshold,
-                mde=mde,
+                mde=minimum_detectable_effect(t.se, family_alpha, two_sided=False),
                 decision=decision,
-                gated=metric in settings.gate_metrics,
-                method=row["method"],
-                n=row["n"],
+                gated=t.metric in settings.gate_metrics,
+                method=t.method,
+                n=t.n,
                 note=note,
             )
         )
@@ -187,14 +187,12 @@ def compare_views(
             rng=rng_for(baseline.seed, candidate.seed),
         )
         if paired:
-            base.method, base.n = "paired", paired.tests[0].n
             if candidate.cases.errored or baseline.cases.errored:
                 base.notes.append(
                     f"cases the endpoint failed are left out (baseline {baseline.cases.errored}, "
                     f"candidate {candidate.cases.errored})"
                 )
-            maxt = paired.maxt_adjusted() if settings.correction == "maxt" else None
-            return _finish(base, [t.as_dict() for t in paired.tests], settings, maxt)
+            return decide_paired(base, paired, settings)
         base.notes.append("the runs share fewer than two answered cases")
     if history:
         return _history(base, baseline, candidate, settings, history)

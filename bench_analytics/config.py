@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     # --- the regression gate -------------------------------------------------------------
     alpha: float = Field(default=0.05, gt=0, lt=1, description="Significance level.")
     correction: Literal["holm", "maxt", "bh", "none"] = Field(
-        default="holm",
+        default="maxt",
         description="Adjustment across the metrics of one comparison: holm (family-wise), "
         "maxt (family-wise, permutation max-T, more power for correlated metrics), bh (FDR).",
     )

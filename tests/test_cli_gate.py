@@ -209,3 +209,13 @@ def test_invalid_alert_url_is_reported(cli, use_db, tmp_path, monkeypatch):
     cli("push", good)
     result = cli("push", bad)
     assert result.code == 0 and "not a valid apprise URL" in result.err
+
+
+def test_show_prints_intervals(cli, use_db, tmp_path):
+    [path] = _files(tmp_path, [0.0])
+    table = cli("show", path)
+    assert table.code == 0 and "95% interval" in table.out and "Wilson" in table.out
+    cli("push", path)
+    estimates = {e["metric"]: e for e in json.loads(cli("show", "medgemma@current", "--json").out)}
+    assert estimates["f1"]["low"] < estimates["f1"]["value"] < estimates["f1"]["high"]
+    assert estimates["success_rate"]["method"] == "Jeffreys"

@@ -160,15 +160,37 @@ def test_maxt_adjustment_is_never_below_the_raw_p_and_beats_bonferroni():
     base = _table(_cases(rng, 200, 0.7))
     worse = _table(_cases(rng, 200, 0.55))
     result = compare_paired(base, worse, resamples=2000)
-    adjusted = result.maxt_adjusted()
-    raw = [t.p_value for t in result.tests]
+    signs = [-1.0] * len(result.tests)  # test "the delta is lower" for every metric
+    adjusted = result.maxt_adjusted(signs)
+    raw = [t.p_lower for t in result.tests]
     assert all(a >= r - 1e-9 for a, r in zip(adjusted, raw, strict=True))
     recall = [t.metric for t in result.tests].index("recall")
     assert adjusted[recall] <= min(1.0, raw[recall] * len(raw))
+    assert adjusted[recall] < 0.01
+
+
+def test_one_sided_p_values_point_the_right_way():
+    rng = np.random.default_rng(9)
+    base = _table(_cases(rng, 300, 0.7))
+    worse = _table(_cases(rng, 300, 0.5))
+    recall = next(
+        t for t in compare_paired(base, worse, resamples=1000).tests if t.metric == "recall"
+    )
+    assert recall.p_lower < 0.01 < 0.99 < recall.p_higher
+    assert recall.p_lower <= recall.p_value
+
+
+def test_mcnemar_one_sided():
+    from bench_analytics.stats.paired import mcnemar_one_sided
+
+    fewer, more = mcnemar_one_sided(9, 1)  # the candidate lost 9 passes and won 1
+    assert fewer == pytest.approx(11 / 1024) and more == pytest.approx(1 - 1 / 1024)
 
 
 def test_mde_grows_as_n_shrinks():
     assert minimum_detectable_effect(0.02) == pytest.approx(2.8016 * 0.02, abs=1e-3)
+    one_sided = minimum_detectable_effect(0.02, two_sided=False)
+    assert one_sided == pytest.approx((1.6449 + 0.8416) * 0.02, abs=1e-3)
     assert minimum_detectable_effect(0.04) > minimum_detectable_effect(0.02)
 
 

@@ -209,6 +209,46 @@ def _alert_regressions(outcome, commit, settings) -> None:
 
 @app.command(
     epilog=examples(
+        "bench-analytics show results/new.json",
+        "bench-analytics show medgemma@current --prompt v2-structured",
+        "bench-analytics show tx:42 --json",
+    )
+)
+def show(
+    run: str = typer.Argument(..., help="A file, tx:ID, or model@current|previous|pinned|N."),
+    dataset: str | None = DatasetFilter,
+    prompt: str | None = PromptFilter,
+    environment: str | None = EnvFilter,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Every metric of one run with its 95 % interval (bootstrap over cases, Wilson, Jeffreys)."""
+    from bench_analytics.config import get_settings
+    from bench_analytics.stats import run_intervals
+    from bench_analytics.stats.resample import rng_for
+
+    if Path(run).is_file():
+        view = _file_baseline(Path(run), environment).view
+    else:
+        from bench_analytics.gate import baseline_from_ref
+
+        with open_store() as store:
+            view = baseline_from_ref(store.conn, run, _selector(dataset, prompt, environment)).view
+    if view.cases is None:
+        raise UsageError(f"{run} has no per-case results: intervals need cases")
+    estimates = run_intervals(
+        view.cases,
+        averaging=view.averaging,
+        resamples=get_settings().resamples,
+        rng=rng_for(view.seed),
+    )
+    if as_json:
+        render.emit_json([e.as_dict() for e in estimates])
+    else:
+        render.out.print(render.intervals_table(estimates, f"{run} ({view.cases.n} cases)"))
+
+
+@app.command(
+    epilog=examples(
         "bench-analytics pin medgemma --version 3 --reason 'release 2026.10 baseline'",
         "bench-analytics pin medgemma --clear",
     )

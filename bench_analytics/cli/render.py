@@ -282,3 +282,25 @@ def cost_table(rows: list[dict[str, Any]], by: str, since: str) -> Table:
             _usd(row["cost_per_detected_issue_usd"]),
         )
     return table
+
+
+def intervals_table(estimates: list[Any], title: str) -> Table:
+    """One row per metric: value and its 95 % interval."""
+    from bench_analytics.report import fmt_value
+
+    table = Table(title=title, title_justify="left")
+    for name, justify in (
+        ("metric", "left"),
+        ("value", "right"),
+        ("95% interval", "left"),
+        ("method", "left"),
+    ):
+        table.add_column(name, justify=justify)
+    for e in estimates:
+        table.add_row(
+            e.metric,
+            fmt_value(e.metric, e.value),
+            f"[{fmt_value(e.metric, e.low)}, {fmt_value(e.metric, e.high)}]",
+            e.method,
+        )
+    return table

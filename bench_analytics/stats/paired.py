@@ -33,9 +33,24 @@ class MetricTest:
     se: float
     n: int
     method: str
+    p_lower: float = 1.0
+    p_higher: float = 1.0
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+def _binomial_lower_tail(k: int, m: int) -> float:
+    """P(X <= k) for X ~ Binomial(m, 1/2), stable for large m."""
+    if k >= m:
+        return 1.0
+    log_half = -m * math.log(2)
+    terms = [
+        math.lgamma(m + 1) - math.lgamma(i + 1) - math.lgamma(m - i + 1) + log_half
+        for i in range(k + 1)
+    ]
+    top = max(terms)
+    return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))
 
 
 def mcnemar_exact(baseline_only: int, candidate_only: int) -> float:
@@ -43,21 +58,24 @@ def mcnemar_exact(baseline_only: int, candidate_only: int) -> float:
     m = baseline_only + candidate_only
     if m == 0:
         return 1.0
-    k = min(baseline_only, candidate_only)
-    log_half = -m * math.log(2)
-    terms = [
-        math.lgamma(m + 1) - math.lgamma(i + 1) - math.lgamma(m - i + 1) + log_half
-        for i in range(k + 1)
-    ]
-    top = max(terms)
-    tail = math.exp(top) * sum(math.exp(t - top) for t in terms)
-    return min(1.0, 2 * tail)
+    return min(1.0, 2 * _binomial_lower_tail(min(baseline_only, candidate_only), m))
 
 
-def minimum_detectable_effect(se: float, alpha: float = 0.05, power: float = 0.8) -> float:
+def mcnemar_one_sided(baseline_only: int, candidate_only: int) -> tuple[float, float]:
+    """(p that the candidate passes less often, p that it passes more often), exact."""
+    m = baseline_only + candidate_only
+    if m == 0:
+        return 1.0, 1.0
+    return _binomial_lower_tail(candidate_only, m), _binomial_lower_tail(baseline_only, m)
+
+
+def minimum_detectable_effect(
+    se: float, alpha: float = 0.05, power: float = 0.8, *, two_sided: bool = True
+) -> float:
     """Smallest true delta this comparison would detect with ``power`` (normal approx.)."""
     z = NormalDist()
-    return (z.inv_cdf(1 - alpha / 2) + z.inv_cdf(power)) * se
+    tail = alpha / 2 if two_sided else alpha
+    return (z.inv_cdf(1 - tail) + z.inv_cdf(power)) * se
 
 
 class _Pair:
@@ -177,17 +195,20 @@ class PairedResult:
     tests: list[MetricTest]
     permuted: np.ndarray  # (resamples, metrics)
 
-    def maxt_adjusted(self) -> list[float]:
-        """Westfall-Young single-step max-T adjusted p-values (family-wise, correlation-aware).
+    def maxt_adjusted(self, worse_sign: list[float]) -> list[float]:
+        """Westfall-Young single-step max-T adjusted one-sided p-values (family-wise).
 
-        Each metric's permutation deltas are scaled by their spread; a metric's adjusted p
-        is the share of permutations whose largest scaled delta over all metrics reaches
-        its own. Correlated metrics (F1 micro and macro, recall) cost less power than Holm.
+        ``worse_sign`` is +1 for metrics where a higher delta is the tested direction and
+        -1 where a lower one is. Each metric's permutation deltas are scaled by their
+        spread; a metric's adjusted p is the share of permutations whose largest scaled
+        delta over all metrics reaches its own, so correlated metrics (F1 micro and macro,
+        recall) cost less power than under Holm.
         """
-        observed = np.array([abs(t.delta) for t in self.tests])
+        sign = np.asarray(worse_sign, dtype=float)
+        observed = sign * np.array([t.delta for t in self.tests])
         spread = self.permuted.std(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            scaled = np.where(spread > 0, np.abs(self.permuted) / spread, 0.0)
+            scaled = np.where(spread > 0, sign * self.permuted / spread, 0.0)
             z = np.where(spread > 0, observed / spread, np.where(observed > 0, np.inf, 0.0))
         top = scaled.max(axis=1)
         count = (top[:, None] >= z[None, :] - 1e-12).sum(axis=0)
@@ -214,14 +235,19 @@ def compare_paired(
     for idx in index_chunks(pair.n, resamples, rng):
         for name, deltas in pair.bootstrap(names, idx).items():
             boot[name].append(deltas)
-    extreme = dict.fromkeys(names, 0)
+    extreme = {name: np.zeros(3, dtype=np.int64) for name in names}  # |both|, lower, higher
     observed = {name: pair.observed(name) for name in names}
     blocks = []
     for swap in swap_chunks(pair.n, resamples, rng):
         permuted = pair.permuted(names, swap)
         for name in names:
             delta = observed[name][1] - observed[name][0]
-            extreme[name] += int((np.abs(permuted[name]) >= abs(delta) - 1e-12).sum())
+            values = permuted[name]
+            extreme[name] += (
+                int((np.abs(values) >= abs(delta) - 1e-12).sum()),
+                int((values <= delta + 1e-12).sum()),
+                int((values >= delta - 1e-12).sum()),
+            )
         blocks.append(np.stack([permuted[name] for name in names], axis=1))
     results = []
     for name in names:
@@ -230,10 +256,12 @@ def compare_paired(
         low, high = percentile_interval(draws, confidence)
         if name == "pass_rate":
             pa, pb = a.passed(), b.passed()
-            p_value = mcnemar_exact(int((pa & ~pb).sum()), int((~pa & pb).sum()))
+            base_only, cand_only = int((pa & ~pb).sum()), int((~pa & pb).sum())
+            p_value = mcnemar_exact(base_only, cand_only)
+            p_lower, p_higher = mcnemar_one_sided(base_only, cand_only)
             method = "exact McNemar; paired bootstrap interval"
         else:
-            p_value = (1 + extreme[name]) / (1 + resamples)
+            p_value, p_lower, p_higher = ((1 + extreme[name]) / (1 + resamples)).tolist()
             method = "paired permutation p; paired bootstrap interval"
         results.append(
             MetricTest(
@@ -247,6 +275,8 @@ def compare_paired(
                 float(np.nanstd(draws)),
                 pair.n,
                 method,
+                min(1.0, p_lower),
+                min(1.0, p_higher),
             )
         )
     return PairedResult(results, np.concatenate(blocks))
