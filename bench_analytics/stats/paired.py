@@ -78,6 +78,13 @@ def minimum_detectable_effect(
     return (z.inv_cdf(1 - tail) + z.inv_cdf(power)) * se
 
 
+def _micro_deltas(a_sums: np.ndarray, b_sums: np.ndarray) -> list[np.ndarray]:
+    """Candidate minus baseline precision, recall, F1 from (rows, 3) tp/fp/fn sums."""
+    a = prf_from_sums(a_sums[:, 0], a_sums[:, 1], a_sums[:, 2])
+    b = prf_from_sums(b_sums[:, 0], b_sums[:, 1], b_sums[:, 2])
+    return [vb - va for va, vb in zip(a, b, strict=True)]
+
+
 class _Pair:
     """Column blocks of an aligned pair, and each metric's statistic over them."""
 
@@ -147,9 +154,7 @@ class _Pair:
             if kind == "micro":
                 if micro is None:
                     sums = self.counts[idx].sum(axis=1)
-                    a = prf_from_sums(sums[:, 0], sums[:, 1], sums[:, 2])
-                    b = prf_from_sums(sums[:, 3], sums[:, 4], sums[:, 5])
-                    micro = [vb - va for va, vb in zip(a, b, strict=True)]
+                    micro = _micro_deltas(sums[:, :3], sums[:, 3:])
                 out[metric] = micro[("precision", "recall", "f1").index(base)]
             elif kind == "p95":
                 out[metric] = np.percentile(self.p95[1][idx], 95, axis=1) - np.percentile(
@@ -170,11 +175,7 @@ class _Pair:
                 if micro is None:
                     a, b = self.counts[:, :3], self.counts[:, 3:]
                     moved = swap @ (b - a).astype(np.float32)
-                    a_sums = a.sum(axis=0) + moved
-                    b_sums = b.sum(axis=0) - moved
-                    pa = prf_from_sums(a_sums[:, 0], a_sums[:, 1], a_sums[:, 2])
-                    pb = prf_from_sums(b_sums[:, 0], b_sums[:, 1], b_sums[:, 2])
-                    micro = [vb - va for va, vb in zip(pa, pb, strict=True)]
+                    micro = _micro_deltas(a.sum(axis=0) + moved, b.sum(axis=0) - moved)
                 out[metric] = micro[("precision", "recall", "f1").index(base)]
             elif kind == "p95":
                 mask = swap.astype(bool)
