@@ -41,6 +41,7 @@ bench: $(STAMP) ## Performance benchmarks: figures and ratios against raw refere
 	$(BIN)/python benchmarks/perf/push_cases.py
 	$(BIN)/python benchmarks/perf/cli_push.py
 	$(BIN)/python benchmarks/perf/bootstrap.py
+	$(BIN)/python benchmarks/perf/run_overhead.py
 
 clean-store: ## Stop nothing, delete the embedded store under ./.bench (all local history!)
 	rm -rf .bench

@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     link: str | None = Field(
         default=None, description="Link put in alerts (default: the CI run, when known)."
     )
+    # --- the runner ----------------------------------------------------------------------
+    api_key_env: str = Field(
+        default="OPENAI_API_KEY", description="Environment variable holding the API key."
+    )
+    openai_base_url: str = Field(
+        default="https://api.openai.com/v1", description="Base URL of `openai:` models."
+    )
+    request_timeout: float = Field(default=60.0, gt=0, description="Seconds per model call.")
+    request_retries: int = Field(default=4, ge=0, description="Retries on 429/5xx/drops.")
     prices: Path | None = Field(
         default=None, description="JSON price table {model: {input_per_1k, output_per_1k}}."
     )

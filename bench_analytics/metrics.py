@@ -49,6 +49,9 @@ REGISTRY: dict[str, MetricSpec] = {
         risk_weighted_recall="recall weighted by issue severity",
         savings_capture_rate="share of potential savings found",
         pass_rate="share of cases with nothing missed and nothing made up",
+        recall_billing="recall on billing issues",
+        recall_clinical="recall on clinical issues",
+        recall_other="recall on issues of other categories",
     ),
     **_specs("fraction", "lower", error_rate="share of cases the endpoint failed"),
     **_specs(

@@ -169,13 +169,18 @@ def push(
     )
     defaults = detect_context()
     runs = [(path.name, apply_context(run, flags, defaults)) for path, run in batch.runs]
+    push_and_report(runs, force=force, as_json=as_json)
+
+
+def push_and_report(runs: list, *, force: bool = False, as_json: bool = False) -> list:
+    """Push (source, run) pairs with a progress bar, alert, and print the outcome."""
     with open_store() as store, _progress(len(runs), "pushing") as progress:
         task = progress.add_task("push", total=len(runs))
         outcomes = store.push(runs, on_each=lambda _: progress.advance(task), force=force)
     _send_alerts(outcomes)
     if as_json:
         render.emit_json([o.as_dict() for o in outcomes])
-        return
+        return outcomes
     render.out.print(render.push_table(outcomes))
     for o in outcomes:
         if o.regressions:
@@ -186,6 +191,7 @@ def push(
         f"{created} new, {len(outcomes) - created} unchanged, {held} held "
         f"(failed or older than current)"
     )
+    return outcomes
 
 
 def _send_alerts(outcomes: list) -> None:
