@@ -101,7 +101,8 @@ def test_replay_from_the_cli(cli, cases_dir, tmp_path):
 
 def test_run_usage_errors(cli, cases_dir):
     assert cli("run", "--model", "gpt5", "--cases", cases_dir).code == 2
-    assert cli("run", "--model", "baseline", "--cases", cases_dir, "--model-key", "Bad Key").code == 2
+    bad_key = cli("run", "--model", "baseline", "--cases", cases_dir, "--model-key", "Bad Key")
+    assert bad_key.code == 2
     assert cli("run", "--model", "baseline").code == 2
 
 
