@@ -338,12 +338,33 @@ def test_schema_command(cli, tmp_path):
 
 @pytest.mark.parametrize(
     "command",
-    ["convert", "push", "schema", "snapshots", "history", "rollback", "quarantine", "demo"],
+    [
+        "convert",
+        "push",
+        "schema",
+        "snapshots",
+        "history",
+        "rollback",
+        "quarantine",
+        "demo",
+        "check",
+        "compare",
+        "show",
+        "pin",
+        "cost",
+        "run",
+    ],
 )
 def test_every_command_has_help_with_examples(cli, command):
     result = cli(command, "--help")
     assert result.code == 0
     assert "Examples" in result.out and f"bench-analytics {command}" in result.out
+
+
+@pytest.mark.parametrize("command", ["generate", "show"])
+def test_cases_subcommands_have_examples(cli, command):
+    result = cli("cases", command, "--help")
+    assert result.code == 0 and f"bench-analytics cases {command}" in result.out
 
 
 def test_usage_errors_exit_2(cli):
