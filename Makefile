@@ -42,6 +42,8 @@ bench: $(STAMP) ## Performance benchmarks: figures and ratios against raw refere
 	$(BIN)/python benchmarks/perf/cli_push.py
 	$(BIN)/python benchmarks/perf/bootstrap.py
 	$(BIN)/python benchmarks/perf/run_overhead.py
+	$(BIN)/python benchmarks/perf/local_sql.py
+	$(BIN)/python benchmarks/perf/pull.py
 
 clean-store: ## Stop nothing, delete the embedded store under ./.bench (all local history!)
 	rm -rf .bench

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     link: str | None = Field(
         default=None, description="Link put in alerts (default: the CI run, when known)."
     )
+    duckdb_postgres_extension: Path | None = Field(
+        default=None,
+        description="DuckDB postgres extension file for `sql --central` (default: the wheel's).",
+    )
     # --- the runner ----------------------------------------------------------------------
     api_key_env: str = Field(
         default="OPENAI_API_KEY", description="Environment variable holding the API key."

@@ -36,8 +36,9 @@ def test_cases_generate_and_show(cli, cases_dir):
 
 def test_run_baseline_writes_native_and_legacy(cli, cases_dir, tmp_path):
     out = tmp_path / "results"
-    result = cli("run", "--model", "baseline", "--cases", cases_dir, "-o", out, "--emit-legacy",
-                 "--json")
+    result = cli(
+        "run", "--model", "baseline", "--cases", cases_dir, "-o", out, "--emit-legacy", "--json"
+    )
     assert result.code == 0, result
     summary = json.loads(result.out)
     assert summary["status"] == "healthy" and summary["cases"] == 20
@@ -53,8 +54,18 @@ def test_run_baseline_writes_native_and_legacy(cli, cases_dir, tmp_path):
 def test_run_against_an_endpoint_and_push(cli, use_db, cases_dir, tmp_path):
     case_set = read_case_set(cases_dir)
     with FakeOpenAI(expected_of(case_set)) as server:
-        result = cli("run", "--model", f"openai-compatible:correct@{server.url}",
-                     "--cases", cases_dir, "-o", tmp_path / "r", "--push", "--concurrency", "4")
+        result = cli(
+            "run",
+            "--model",
+            f"openai-compatible:correct@{server.url}",
+            "--cases",
+            cases_dir,
+            "-o",
+            tmp_path / "r",
+            "--push",
+            "--concurrency",
+            "4",
+        )
     assert result.code == 0, result
     assert "F1 1.000" in result.out and "current" in result.out
     with psycopg.connect(use_db) as conn:
@@ -65,8 +76,16 @@ def test_run_against_an_endpoint_and_push(cli, use_db, cases_dir, tmp_path):
 def test_a_sleeping_endpoint_is_a_failed_run(cli, use_db, cases_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("BENCH_REQUEST_RETRIES", "0")
     with FakeOpenAI() as server:
-        result = cli("run", "--model", f"openai-compatible:down@{server.url}", "--cases",
-                     cases_dir, "-o", tmp_path / "r", "--push")
+        result = cli(
+            "run",
+            "--model",
+            f"openai-compatible:down@{server.url}",
+            "--cases",
+            cases_dir,
+            "-o",
+            tmp_path / "r",
+            "--push",
+        )
     assert result.code == 0
     assert "run failed: 20/20 cases failed: HTTP 503" in result.out
     with psycopg.connect(use_db) as conn:
@@ -82,8 +101,7 @@ def test_openai_key_from_the_environment_never_printed(cli, cases_dir, tmp_path,
     monkeypatch.setenv("BENCH_API_KEY_ENV", "MY_KEY")
     with FakeOpenAI(expected_of(read_case_set(cases_dir))) as server:
         monkeypatch.setenv("BENCH_OPENAI_BASE_URL", server.url)
-        result = cli("run", "--model", "openai:correct", "--cases", cases_dir, "-o",
-                     tmp_path / "r")
+        result = cli("run", "--model", "openai:correct", "--cases", cases_dir, "-o", tmp_path / "r")
         assert set(server.authorizations) == {"Bearer sk-very-secret"}
     assert result.code == 0, result
     written = "".join(p.read_text() for p in (tmp_path / "r").glob("*.json"))
@@ -91,10 +109,21 @@ def test_openai_key_from_the_environment_never_printed(cli, cases_dir, tmp_path,
 
 
 def test_replay_from_the_cli(cli, cases_dir, tmp_path):
-    first = json.loads(cli("run", "--model", "baseline", "--cases", cases_dir, "-o",
-                           tmp_path / "a", "--json").out)
-    replay = json.loads(cli("run", "--model", f"replay:{first['file']}", "--cases", cases_dir,
-                            "-o", tmp_path / "b", "--json").out)
+    first = json.loads(
+        cli("run", "--model", "baseline", "--cases", cases_dir, "-o", tmp_path / "a", "--json").out
+    )
+    replay = json.loads(
+        cli(
+            "run",
+            "--model",
+            f"replay:{first['file']}",
+            "--cases",
+            cases_dir,
+            "-o",
+            tmp_path / "b",
+            "--json",
+        ).out
+    )
     assert replay["f1"] == first["f1"] and replay["recall"] == first["recall"]
     assert replay["model"] == "baseline"
 
@@ -111,9 +140,22 @@ def test_ctrl_c_writes_nothing(cli, cases_dir, tmp_path):
     out = tmp_path / "results"
     with FakeOpenAI(slow_seconds=5.0) as server:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bench_analytics", "run", "--model",
-             f"openai-compatible:slow@{server.url}", "--cases", str(cases_dir), "-o", str(out)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+            [
+                sys.executable,
+                "-m",
+                "bench_analytics",
+                "run",
+                "--model",
+                f"openai-compatible:slow@{server.url}",
+                "--cases",
+                str(cases_dir),
+                "-o",
+                str(out),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
             env={**os.environ, "BENCH_REQUEST_TIMEOUT": "30"},
         )
         deadline = time.time() + 20

@@ -9,7 +9,7 @@ from bench_analytics.cli.app import app
 from bench_analytics.errors import EXIT_STORE_UNREACHABLE, BenchError
 
 # Importing a command module registers its commands; --help lists them in this order.
-for _module in ("run_cmds", "ingest", "store_cmds", "gate_cmds", "demo"):
+for _module in ("run_cmds", "ingest", "store_cmds", "gate_cmds", "local_cmds", "demo"):
     importlib.import_module(f"bench_analytics.cli.{_module}")
 
 __all__ = ["app", "main"]

@@ -48,18 +48,28 @@ def main() -> None:
     args = parser.parse_args()
     case_set = generate_case_set(args.cases, seed=11)
     prompt, _ = read_prompt(None, None)
-    bodies = [{"model": "instant", "temperature": 0,
-               "messages": [{"role": "system", "content": prompt},
-                            {"role": "user", "content": render_case(case)}]}
-              for case in case_set.cases]
+    bodies = [
+        {
+            "model": "instant",
+            "temperature": 0,
+            "messages": [
+                {"role": "system", "content": prompt},
+                {"role": "user", "content": render_case(case)},
+            ],
+        }
+        for case in case_set.cases
+    ]
     runner_s, bare_s = [], []
     with FakeOpenAI() as server:
         for _ in range(args.rounds):
             start = time.perf_counter()
             asyncio.run(bare(server.url, bodies, args.concurrency))
             bare_s.append(time.perf_counter() - start)
-            provider = make_provider(f"openai-compatible:instant@{server.url}",
-                                     settings=Settings(), concurrency=args.concurrency)
+            provider = make_provider(
+                f"openai-compatible:instant@{server.url}",
+                settings=Settings(),
+                concurrency=args.concurrency,
+            )
             start = time.perf_counter()
             result = run_benchmark(provider, case_set, concurrency=args.concurrency)
             runner_s.append(time.perf_counter() - start)
@@ -68,8 +78,10 @@ def main() -> None:
     overhead_ms = (best_run - best_bare) / args.cases * 1000
     print(f"bare httpx          : {args.cases / best_bare:8.0f} cases/s ({best_bare:.2f} s)")
     print(f"bench-analytics run : {args.cases / best_run:8.0f} cases/s ({best_run:.2f} s)")
-    print(f"overhead per case   : {overhead_ms:.2f} ms (target < 5 ms: "
-          f"{'PASS' if overhead_ms < 5 else 'FAIL'}; ratio {best_run / best_bare:.2f}x bare)")
+    print(
+        f"overhead per case   : {overhead_ms:.2f} ms (target < 5 ms: "
+        f"{'PASS' if overhead_ms < 5 else 'FAIL'}; ratio {best_run / best_bare:.2f}x bare)"
+    )
 
 
 if __name__ == "__main__":
