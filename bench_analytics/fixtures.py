@@ -239,11 +239,7 @@ def sample_history(seed: int = 7, commits: int = 10, patients: int = 100) -> lis
 
 def write_results(runs: list[RunResult], directory: Path) -> list[Path]:
     """Write each run as a native result file; returns the paths."""
+    from bench_analytics.files import result_file_name, write_atomic
+
     directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for run in runs:
-        stamp = run.run_at.strftime("%Y%m%dT%H%M%S") if run.run_at else "undated"
-        path = directory / f"{run.model.key}__{run.prompt_version}__{stamp}.json"
-        path.write_bytes(run.to_json())
-        paths.append(path)
-    return paths
+    return [write_atomic(directory / result_file_name(run), run.to_json()) for run in runs]

@@ -48,7 +48,7 @@ def test_convert_many_into_a_directory(cli, tmp_path):
     assert result.code == 0, result
     files = sorted((tmp_path / "converted").glob("*.json"))
     assert len(files) == 3
-    assert all(f.name.startswith("baseline__benchmark-set-v1__v1__") for f in files)
+    assert all(f.name.startswith("baseline__v1__benchmark-set-v1__") for f in files)
 
 
 def test_convert_many_into_one_file_is_refused(cli, tmp_path):

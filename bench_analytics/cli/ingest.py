@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,10 +10,10 @@ import typer
 from bench_analytics.cli import render
 from bench_analytics.cli.app import FORMAT_HELP, app, examples, open_store, read_options
 from bench_analytics.errors import EXIT_STORE_UNREACHABLE, BadInputError, UsageError
+from bench_analytics.files import result_file_name, write_atomic
 
 if TYPE_CHECKING:
     from bench_analytics.formats import Batch
-    from bench_analytics.model import RunResult
 
 InputsArg = typer.Argument(..., help="Result files or directories (every *.json below).")
 FormatOpt = typer.Option("auto", "--format", "-f", help=FORMAT_HELP)
@@ -63,18 +61,6 @@ def read_inputs(
     return batch
 
 
-def _file_name(run: RunResult) -> str:
-    when = run.run_at.strftime("%Y%m%dT%H%M%S") if run.run_at else "undated"
-    parts = (run.model.key, run.dataset.version, run.prompt_version, when, run.content_sha256()[:8])
-    return "__".join(re.sub(r"[^A-Za-z0-9._-]+", "-", part) for part in parts) + ".json"
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 @app.command(
     epilog=examples(
         "bench-analytics convert results/aggregated_metrics_openai.json -o openai.json",
@@ -99,13 +85,13 @@ def convert(
         if len(runs) != 1:
             raise UsageError(f"the inputs hold {len(runs)} results; give a directory as --output")
         output.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(output, runs[0].to_json())
+        write_atomic(output, runs[0].to_json())
         render.out.print(f"wrote {output}")
         return
     output.mkdir(parents=True, exist_ok=True)
-    names = {_file_name(run): run for run in runs}  # equal content, one file
+    names = {result_file_name(run): run for run in runs}  # equal content, one file
     for name, run in names.items():
-        _write_atomic(output / name, run.to_json())
+        write_atomic(output / name, run.to_json())
     render.out.print(f"wrote {len(names)} result files to {output}/")
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import re
 from collections import Counter
 from pathlib import Path
 
@@ -11,6 +9,7 @@ import typer
 
 from bench_analytics.cli import render
 from bench_analytics.cli.app import app, examples
+from bench_analytics.files import result_file_name, write_atomic
 
 cases_app = typer.Typer(
     help="Case sets: generate a synthetic one, inspect any.", no_args_is_help=True
@@ -67,18 +66,6 @@ def cases_show(
     )
     for kind, count in kinds.most_common():
         render.out.print(f"  {kind:<28}{count:>6}")
-
-
-def _file_name(run) -> str:
-    stamp = (run.finished_at or run.started_at).strftime("%Y%m%dT%H%M%S")
-    parts = (run.model.key, run.prompt_version, run.dataset.version, stamp)
-    return "__".join(re.sub(r"[^A-Za-z0-9._-]+", "-", p) for p in parts) + ".json"
-
-
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 @app.command(
@@ -166,8 +153,8 @@ def run(
         raise typer.Exit(130) from None
     result = apply_context(result, PushContext(environment=environment), detect_context())
     output.mkdir(parents=True, exist_ok=True)
-    path = output / _file_name(result)
-    _write(path, result.to_json())
+    path = output / result_file_name(result)
+    write_atomic(path, result.to_json())
     written = [path]
     if emit_legacy:
         import orjson
@@ -175,7 +162,7 @@ def run(
         from bench_analytics.runner.legacy import legacy_patient_benchmark
 
         legacy = output / f"patient_benchmark_{result.model.key}.json"
-        _write(
+        write_atomic(
             legacy,
             orjson.dumps(legacy_patient_benchmark(result, case_set), option=orjson.OPT_INDENT_2),
         )

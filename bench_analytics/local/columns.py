@@ -10,6 +10,19 @@ from collections.abc import Mapping, Sequence
 
 Columns = Sequence[tuple[str, str]]
 
+HEADLINE: Columns = (
+    ("case_count", "INTEGER"),
+    ("error_count", "INTEGER"),
+    ("f1", "DOUBLE"),
+    ("precision", "DOUBLE"),
+    ("recall", "DOUBLE"),
+    ("latency_ms", "DOUBLE"),
+    ("cost_usd", "DOUBLE"),
+    ("source_format", "VARCHAR"),
+    ("source_name", "VARCHAR"),
+    ("pushed_at", "TIMESTAMPTZ"),  # NULL for result files
+)
+
 RUNS: Columns = (
     ("run_key", "VARCHAR"),  # joins runs, metrics and cases: file path, or transaction id
     ("transaction_id", "BIGINT"),  # NULL for result files
@@ -35,16 +48,7 @@ RUNS: Columns = (
     ("status", "VARCHAR"),
     ("status_reason", "VARCHAR"),
     ("effective_status", "VARCHAR"),
-    ("case_count", "INTEGER"),
-    ("error_count", "INTEGER"),
-    ("f1", "DOUBLE"),
-    ("precision", "DOUBLE"),
-    ("recall", "DOUBLE"),
-    ("latency_ms", "DOUBLE"),
-    ("cost_usd", "DOUBLE"),
-    ("source_format", "VARCHAR"),
-    ("source_name", "VARCHAR"),
-    ("pushed_at", "TIMESTAMPTZ"),  # NULL for result files
+    *HEADLINE,
 )
 
 _RUN_CONTEXT: Columns = (
@@ -57,8 +61,7 @@ _RUN_CONTEXT: Columns = (
     ("run_at", "TIMESTAMPTZ"),
 )
 
-CASES: Columns = (
-    *_RUN_CONTEXT,
+CASE_FIELDS: Columns = (  # the columns of benchmark_cases after its transaction id
     ("case_id", "VARCHAR"),
     ("status", "VARCHAR"),
     ("tp", "INTEGER"),
@@ -72,6 +75,8 @@ CASES: Columns = (
     ("error", "VARCHAR"),
     ("details", "JSON"),
 )
+
+CASES: Columns = (*_RUN_CONTEXT, *CASE_FIELDS)
 
 METRICS: Columns = (
     *_RUN_CONTEXT,
@@ -107,16 +112,7 @@ HISTORY: Columns = (
     ("effective_status", "VARCHAR"),
     ("quarantined", "BOOLEAN"),
     ("quarantine_reason", "VARCHAR"),
-    ("case_count", "INTEGER"),
-    ("error_count", "INTEGER"),
-    ("f1", "DOUBLE"),
-    ("precision", "DOUBLE"),
-    ("recall", "DOUBLE"),
-    ("latency_ms", "DOUBLE"),
-    ("cost_usd", "DOUBLE"),
-    ("source_format", "VARCHAR"),
-    ("source_name", "VARCHAR"),
-    ("pushed_at", "TIMESTAMPTZ"),
+    *HEADLINE,
 )
 
 VIEWS: dict[str, Columns] = {"runs": RUNS, "metrics": METRICS, "cases": CASES}

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench_analytics.local.columns import ident, literal
+from bench_analytics.local.columns import CASE_FIELDS, HEADLINE, ident, literal
 
 if TYPE_CHECKING:
     import duckdb
@@ -35,18 +35,7 @@ _RUN_IDENTITY = (
     ("status_reason", _V),
     ("effective_status", _V),
 )
-_RUN_NUMBERS = (
-    ("case_count", "INTEGER"),
-    ("error_count", "INTEGER"),
-    ("f1", "DOUBLE"),
-    ("precision", "DOUBLE"),
-    ("recall", "DOUBLE"),
-    ("latency_ms", "DOUBLE"),
-    ("cost_usd", "DOUBLE"),
-    ("source_format", _V),
-    ("source_name", _V),
-    ("pushed_at", _T),
-)
+_RUN_NUMBERS = HEADLINE
 # Relation -> (column, DuckDB type); only the columns the central views use.
 RELATIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "transaction_state": (
@@ -65,18 +54,7 @@ RELATIONS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "benchmark_cases": (
         ("transaction_id", "BIGINT"),
-        ("case_id", _V),
-        ("status", _V),
-        ("tp", "INTEGER"),
-        ("fp", "INTEGER"),
-        ("fn", "INTEGER"),
-        ("score", "DOUBLE"),
-        ("latency_ms", "DOUBLE"),
-        ("input_tokens", "INTEGER"),
-        ("output_tokens", "INTEGER"),
-        ("cost_usd", "DOUBLE"),
-        ("error", _V),
-        ("details", _V),
+        *((name, _V if kind == "JSON" else kind) for name, kind in CASE_FIELDS),
     ),
     "benchmark_metrics": (
         ("transaction_id", "BIGINT"),
