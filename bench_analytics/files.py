@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bench_analytics.model import RunResult
+if TYPE_CHECKING:  # keep the CLI's start-up free of the model's imports
+    from bench_analytics.model import RunResult
 
 
 def result_file_name(run: RunResult) -> str:

@@ -76,3 +76,15 @@ def test_no_real_data_copied_into_the_repository():
         pytest.skip("not a git checkout")
     for name in tracked.stdout.splitlines():
         assert "__benchmarks_results_" not in name and "supabase_transactions" not in name
+
+
+def test_cli_start_up_imports_no_heavy_library():
+    """--help and --version stay fast: heavy libraries load inside the commands that need them."""
+    code = (
+        "import sys, bench_analytics.cli; "
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'psycopg', 'duckdb', 'numpy', 'pandas', 'scipy', 'httpx', 'apprise', 'sqlalchemy'} "
+        "or m == 'bench_analytics.model')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
