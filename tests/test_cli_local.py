@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.test_local import MISSING_EXTENSION, push_files, write_sample
+from tests.local_helpers import MISSING_EXTENSION, push_files, write_sample
 
 GROUP = "select model, count(*) as n from cases group by model order by model"
 
