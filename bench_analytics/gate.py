@@ -16,7 +16,13 @@ from bench_analytics.config import Settings
 from bench_analytics.errors import UsageError
 from bench_analytics.health import Health, assess
 from bench_analytics.model import RunResult
-from bench_analytics.store.queries import Config, ConfigFilter, resolve_configuration, transaction
+from bench_analytics.store.queries import (
+    Config,
+    ConfigFilter,
+    config_of,
+    resolve_configuration,
+    transaction,
+)
 
 BASELINE_RULES = ("current", "previous", "pinned")
 _VERSION_REF = re.compile(
@@ -239,7 +245,7 @@ def baseline_from_ref(conn: psycopg.Connection, text: str, selector: ConfigFilte
     if kind == "tx":
         info = transaction(conn, int(value))
         label = f"{info['model_key']}@{info['version']}"
-        reason = f"transaction {value} ({'/'.join(_config_of(info))}, version {info['version']})"
+        reason = f"transaction {value} ({'/'.join(config_of(info))}, version {info['version']})"
         return Baseline(load_view(conn, int(value), label), int(value), "explicit", reason)
     if kind != "version":
         raise UsageError(f"'{text}' is neither a stored run (tx:ID, model@N) nor a readable file")
@@ -256,10 +262,6 @@ def baseline_from_ref(conn: psycopg.Connection, text: str, selector: ConfigFilte
     if found is None:
         raise UsageError(f"{'/'.join(config)} has no {which} version")
     return found
-
-
-def _config_of(info: dict) -> Config:
-    return (info["model_key"], info["dataset_version"], info["prompt_version"], info["environment"])
 
 
 @dataclass

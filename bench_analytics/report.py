@@ -49,7 +49,7 @@ def _three_significant(value: float) -> str:
     return f"{value:.{decimals}f}"
 
 
-def _delta(v: Verdict) -> str:
+def delta_text(v: Verdict) -> str:
     if v.delta is None:
         return "—"
     text = fmt_value(v.metric, v.delta, signed=True)
@@ -110,7 +110,7 @@ def markdown(comparison: Comparison, subject: str, candidate: str) -> str:
             p = "—" if v.p_adjusted is None else f"{v.p_adjusted:.3g}"
             lines.append(
                 f"| {name} | {fmt_value(v.metric, v.baseline)} | "
-                f"{fmt_value(v.metric, v.candidate)} | {_delta(v)} | {p} | "
+                f"{fmt_value(v.metric, v.candidate)} | {delta_text(v)} | {p} | "
                 f"{fmt_value(v.metric, v.threshold)} | {_verdict_text(v)} |"
             )
         lines.append("")

@@ -15,6 +15,13 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
+def case_scores(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    """Precision, recall, F1 of one case; a clean case answered clean scores 1 on all three."""
+    if tp == fp == fn == 0:
+        return 1.0, 1.0, 1.0
+    return _prf(tp, fp, fn)
+
+
 def _percentile(sorted_values: Sequence[float], q: float) -> float:
     """Linear-interpolated percentile (numpy's default) without importing numpy."""
     position = (len(sorted_values) - 1) * q
@@ -41,10 +48,7 @@ def metrics_from_cases(cases: Sequence[CaseResult]) -> dict[str, float]:
         fn = sum(c.fn or 0 for c in scored)
         p, r, f = _prf(tp, fp, fn)
         out.update(precision_micro=p, recall_micro=r, f1_micro=f)
-        per_case = [
-            _prf(c.tp or 0, c.fp or 0, c.fn or 0) if (c.tp or c.fp or c.fn) else (1.0, 1.0, 1.0)
-            for c in scored  # a clean case answered clean is perfect
-        ]
+        per_case = [case_scores(c.tp or 0, c.fp or 0, c.fn or 0) for c in scored]
         n = len(per_case)
         out.update(
             precision_macro=sum(x[0] for x in per_case) / n,

@@ -92,15 +92,9 @@ def compare(
                     refs[ref] = baseline_from_ref(store.conn, ref, selector)
             config = None
             if refs[candidate].transaction_id is not None:
-                from bench_analytics.store.queries import transaction
+                from bench_analytics.store.queries import config_of, transaction
 
-                info = transaction(store.conn, refs[candidate].transaction_id)
-                config = (
-                    info["model_key"],
-                    info["dataset_version"],
-                    info["prompt_version"],
-                    info["environment"],
-                )
+                config = config_of(transaction(store.conn, refs[candidate].transaction_id))
             if config is not None:
                 comparison = evaluate(
                     store.conn,

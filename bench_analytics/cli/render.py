@@ -213,7 +213,7 @@ DECISION_STYLE = {
 
 def comparison_table(comparison: Any, title: str) -> Table:
     """One row per metric: values, delta with interval, adjusted p, verdict."""
-    from bench_analytics.report import _delta, fmt_value
+    from bench_analytics.report import delta_text, fmt_value
 
     table = Table(
         title=f"{title}  [dim]({comparison.method}, n={comparison.n}, "
@@ -237,7 +237,7 @@ def comparison_table(comparison: Any, title: str) -> Table:
             f"{v.metric}{' ⚑' if v.gated else ''}",
             fmt_value(v.metric, v.baseline),
             fmt_value(v.metric, v.candidate),
-            _delta(v),
+            delta_text(v),
             "—" if v.p_adjusted is None else f"{v.p_adjusted:.3g}",
             fmt_value(v.metric, v.threshold),
             fmt_value(v.metric, v.mde),

@@ -15,7 +15,7 @@ from bench_analytics.runner.cases import Case, CaseSet
 from bench_analytics.runner.parsing import AnswerError, parse_answer
 from bench_analytics.runner.providers.base import Answer, Provider
 from bench_analytics.runner.scoring import breakdowns, score_case
-from bench_analytics.summary import metrics_from_cases
+from bench_analytics.summary import case_scores, metrics_from_cases
 
 OnCase = Callable[[CaseResult], None]
 
@@ -39,9 +39,7 @@ def case_result(case: Case, answer: Answer) -> CaseResult:
             status="error", error=f"unparsable answer: {error}", details=details, **common
         )
     tp, fp, fn, scored = score_case(case, issues)
-    precision = tp / (tp + fp) if tp + fp else (1.0 if fn == 0 else 0.0)
-    recall = tp / (tp + fn) if tp + fn else (1.0 if fp == 0 else 0.0)
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    f1 = case_scores(tp, fp, fn)[2]
     return CaseResult(
         tp=tp, fp=fp, fn=fn, score=round(f1, 6), details={**details, **scored}, **common
     )

@@ -8,7 +8,7 @@ import psycopg
 
 from bench_analytics.errors import UsageError
 from bench_analytics.store.push import lock_configuration
-from bench_analytics.store.queries import Config, transaction
+from bench_analytics.store.queries import Config, config_of, transaction
 
 
 @dataclass(frozen=True)
@@ -136,12 +136,7 @@ def quarantine(
     if not reason.strip():
         raise UsageError("--reason is required: say why (e.g. 'endpoint outage, HTTP 503')")
     info = transaction(conn, transaction_id)
-    config: Config = (
-        info["model_key"],
-        info["dataset_version"],
-        info["prompt_version"],
-        info["environment"],
-    )
+    config = config_of(info)
     with conn.transaction():
         lock_configuration(conn, config)
         info = transaction(conn, transaction_id)  # re-read under the lock

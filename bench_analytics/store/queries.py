@@ -41,6 +41,11 @@ def _rows(conn: psycopg.Connection, sql: str, params: Any = ()) -> list[dict[str
         return cur.execute(sql, params).fetchall()
 
 
+def config_of(row: dict[str, Any]) -> Config:
+    """(model, dataset, prompt, environment) of a row that has the store's column names."""
+    return (row["model_key"], row["dataset_version"], row["prompt_version"], row["environment"])
+
+
 def configurations(conn: psycopg.Connection, selector: ConfigFilter) -> list[Config]:
     """Every configuration with at least one version that matches the filter."""
     where, params = selector.where()

