@@ -1,11 +1,16 @@
-"""Was it the model or the endpoint? A run is 'failed' when the endpoint, not the model, failed."""
+"""Was it the model or the endpoint? A run is 'failed' when the endpoint, not the model, failed.
+
+``judge`` is the rule, over plain numbers; ``assess`` applies it to a RunResult, and local
+SQL registers the same function in DuckDB (``local.session``), so there is one rule.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from bench_analytics.model import RunResult
+if TYPE_CHECKING:
+    from bench_analytics.model import RunResult
 
 Status = Literal["healthy", "failed"]
 
@@ -20,12 +25,24 @@ class Health:
     error_count: int
 
 
-def assess(run: RunResult, threshold: float) -> Health:
-    """Apply the health rule: errored share above ``threshold``, no successful case, or outage."""
-    if run.cases:
-        total = len(run.cases)
-        errors = sum(1 for case in run.cases if case.status == "error")
-        first_error = next((c.error for c in run.cases if c.status == "error" and c.error), None)
+def judge(
+    cases: int,
+    errors: int,
+    first_error: str | None,
+    declared: int | None,
+    reported: int | None,
+    outage: str | None,
+    threshold: float,
+) -> Health:
+    """The health rule: errored share above ``threshold``, no successful case, or outage.
+
+    ``cases``: per-case results in the run (0 for an aggregate-only result), ``errors``
+    those that errored, ``first_error`` the first non-empty error text among them;
+    ``declared`` and ``reported``: the case and error counts an aggregate-only source
+    states; ``outage``: a reader's evidence that the endpoint failed.
+    """
+    if cases:
+        total = cases
         detail = f": {first_error}" if first_error else ""
         if errors == total:
             return Health("failed", f"{errors}/{total} cases failed{detail}", total, errors)
@@ -37,14 +54,28 @@ def assess(run: RunResult, threshold: float) -> Health:
                 errors,
             )
     else:
-        total = run.dataset.declared_cases or 0
-        errors = run.reported_errors or 0
-        if run.dataset.declared_cases == 0:
+        total = declared or 0
+        errors = reported or 0
+        if declared == 0:
             return Health("failed", "no case was evaluated (0 cases)", 0, 0)
         if total and errors / total > threshold:
             return Health(
                 "failed", f"{errors}/{total} cases failed ({errors / total:.0%})", total, errors
             )
-    if run.outage_evidence:
-        return Health("failed", run.outage_evidence, total, errors)
+    if outage:
+        return Health("failed", outage, total, errors)
     return Health("healthy", None, total, errors)
+
+
+def assess(run: RunResult, threshold: float) -> Health:
+    """Apply the health rule to a run."""
+    errored = [case for case in run.cases if case.status == "error"]
+    return judge(
+        cases=len(run.cases),
+        errors=len(errored),
+        first_error=next((case.error for case in errored if case.error), None),
+        declared=run.dataset.declared_cases,
+        reported=run.reported_errors,
+        outage=run.outage_evidence,
+        threshold=threshold,
+    )

@@ -85,3 +85,10 @@ def test_missing_file(tmp_path):
 def test_line_col():
     assert line_col("ab\ncd", 4) == (2, 2)
     assert line_col("abc", 0) == (1, 1)
+
+
+def test_a_marker_inside_a_string_is_content(tmp_path):
+    """Valid JSON cannot hold a marker at a line start, so it is parsed, not refused."""
+    path = tmp_path / "ok.json"
+    path.write_text('{\n  "note": "x\\n<<<<<<< HEAD\\n=======\\n>>>>>>> b",\n  "y": 1\n}\n')
+    assert load_source(path).data["note"] == "x\n<<<<<<< HEAD\n=======\n>>>>>>> b"

@@ -48,3 +48,23 @@ def test_registry_checks():
     assert "finite" in check_value("f1", float("nan"))
     assert spec_for("latency_ms").direction == "lower"
     assert spec_for("brand_new").direction == "unknown"
+
+
+def test_case_metrics_lists_every_metric_the_cases_can_give():
+    from bench_analytics.fixtures import simulate_run, synthetic_patients
+    from bench_analytics.summary import CASE_METRICS, metrics_from_cases
+
+    run = simulate_run("openai", synthetic_patients(30, seed=1), error_rate=0.2)
+    assert set(metrics_from_cases(run.cases)) == CASE_METRICS
+
+
+def test_a_result_reporting_every_metric_is_taken_as_it_is():
+    from bench_analytics.fixtures import simulate_run, synthetic_patients
+    from bench_analytics.summary import with_case_metrics
+
+    run = simulate_run("openai", synthetic_patients(30, seed=1))
+    reported = {**run.metrics, "f1": 0.5}  # a reported value wins either way
+    assert with_case_metrics(reported, run.cases, "micro") == reported
+    partial = {"f1": 0.5}
+    completed = with_case_metrics(partial, run.cases, "micro")
+    assert completed["f1"] == 0.5 and completed["recall"] == run.metrics["recall_micro"]

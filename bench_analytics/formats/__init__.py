@@ -17,6 +17,7 @@ from bench_analytics.formats import (
     seed_patients,
     supabase_export,
 )
+from bench_analytics.formats.collector import deferred_collection
 from bench_analytics.formats.common import ReadOptions
 from bench_analytics.formats.source import Source, load_source
 from bench_analytics.model import KEY_PATTERN, RunResult
@@ -54,7 +55,8 @@ def detect(source: Source) -> ModuleType:
     raise BadInputError(
         source.name,
         f"not a known result format ({shape}); tried {', '.join(READERS)}",
-        hint=_not_results_hint(source.data) or "name the format with --format if it is one",
+        hint=_not_results_hint(source.data) or "name the format if it is one",
+        cli_hint=_not_results_hint(source.data) or "name the format with --format if it is one",
     )
 
 
@@ -93,9 +95,9 @@ _CASES_FIELD = {
 
 
 def check_model_key(key: str | None) -> str | None:
-    """Validate a ``--model`` key (lower case letters, digits, '.', '_', '-')."""
+    """Validate an explicit model key (lower case letters, digits, '.', '_', '-')."""
     if key is not None and not re.match(KEY_PATTERN, key):
-        raise UsageError(f"--model '{key}' is not a valid key: use lower case, digits, . _ -")
+        raise UsageError(f"model key '{key}' is not valid: use lower case, digits, . _ -")
     return key
 
 
@@ -118,7 +120,8 @@ def read_source(
 
 def read_file(path: Path, fmt: str = "auto", options: ReadOptions | None = None) -> list[RunResult]:
     """Read one file into its RunResults (a table export holds many)."""
-    return read_source(load_source(path), fmt, options)
+    with deferred_collection():
+        return read_source(load_source(path), fmt, options)
 
 
 def expand_inputs(inputs: Iterable[Path]) -> list[Path]:

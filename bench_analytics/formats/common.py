@@ -1,4 +1,4 @@
-"""Helpers shared by the readers: options, model identity, percent fields, outage signature."""
+"""Shared by the readers: options, validation, the per-patient case, units, outage signature."""
 
 from __future__ import annotations
 
@@ -6,13 +6,22 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bench_analytics.errors import BadInputError
+from bench_analytics.formats.source import validation_failure
 from bench_analytics.metrics import REGISTRY, check_value
-from bench_analytics.model import CaseResult, DatasetRef, ModelRef, Provenance, RunResult
+from bench_analytics.model import (
+    CaseResult,
+    Count,
+    DatasetRef,
+    ModelRef,
+    Percent,
+    Provenance,
+    RunResult,
+)
 from bench_analytics.naming import calls_endpoint, known_model, model_key_for, version_from_name
 
 LEGACY_PROMPT_VERSION = "unversioned"
@@ -24,29 +33,57 @@ class LegacyModel(BaseModel):
     model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
 
-def patient_case(
-    case_id: str,
-    *,
-    tp: int,
-    fp: int,
-    fn: int,
-    latency_ms: float | None,
-    error: str | None,
-    domain_score_percent: float | None,
-    details: dict[str, Any],
-) -> CaseResult:
-    """A per-patient case of the old pipeline (its domain-knowledge score was a percentage)."""
-    score = None if domain_score_percent is None else domain_score_percent / 100
-    return CaseResult(
-        case_id=case_id,
-        status="error" if error else "ok",
-        tp=tp,
-        fp=fp,
-        fn=fn,
-        latency_ms=latency_ms,
-        error=error,
-        details={"domain_knowledge_score": score, **details},
-    )
+Shape = TypeVar("Shape", bound=BaseModel)
+
+
+def validated(shape: type[Shape], data: Any, source: str, prefix: tuple[Any, ...] = ()) -> Shape:
+    """``data`` validated as ``shape``: the opening of every reader.
+
+    A ValidationError becomes one BadInputError naming the first bad field; ``prefix`` is
+    where ``data`` sits in the file (``(3, "metrics")`` for ``[3].metrics``).
+    """
+    try:
+        return shape.model_validate(data)
+    except ValidationError as exc:
+        raise validation_failure(source, exc, prefix) from None
+
+
+class PatientIdentity(LegacyModel):
+    """The first fields of a per-patient case of the old pipeline."""
+
+    patient_id: str
+    patient_name: str | None = None
+
+
+class LegacyPatientCase(PatientIdentity):
+    """A per-patient case of the old pipeline, as both of its writers wrote it.
+
+    Its own fields close a case: counts, the domain-knowledge score (a percentage), the
+    error. A writer's further fields sit between the identity and these in the files; a
+    reader keeps that order with a second base, ``class Case(LegacyPatientCase, Own)``
+    where ``Own(PatientIdentity)`` declares them: pydantic orders fields from the last
+    base to the first, and validation reports problems in that order.
+    """
+
+    true_positives: Count
+    false_positives: Count
+    false_negatives: Count
+    domain_knowledge_score: Percent | None = None
+    error_message: str | None = None
+
+    def to_case(self, *, latency_ms: float | None, details: dict[str, Any]) -> CaseResult:
+        """The CaseResult: an error message makes it errored; the score becomes a fraction."""
+        score = self.domain_knowledge_score
+        return CaseResult(
+            case_id=self.patient_id,
+            status="error" if self.error_message else "ok",
+            tp=self.true_positives,
+            fp=self.false_positives,
+            fn=self.false_negatives,
+            latency_ms=latency_ms,
+            error=self.error_message,
+            details={"domain_knowledge_score": None if score is None else score / 100, **details},
+        )
 
 
 @dataclass(frozen=True)
@@ -60,7 +97,7 @@ class ReadOptions:
 
 
 def model_ref(display_name: str, options: ReadOptions, provider: str | None = None) -> ModelRef:
-    """Identity of a model from the name a file shows, honouring an explicit ``--model``."""
+    """Identity of a model from the name a file shows, honouring an explicit model key."""
     key = options.model_key or model_key_for(display_name, dict(options.aliases))
     known = known_model(key)
     return ModelRef(

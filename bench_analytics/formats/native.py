@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from bench_analytics.errors import BadInputError
-from bench_analytics.formats.common import ReadOptions
-from bench_analytics.formats.source import Source, validation_failure
+from bench_analytics.formats.common import ReadOptions, validated
+from bench_analytics.formats.source import Source
 from bench_analytics.model import SCHEMA_VERSION, RunResult
 
 NAME = "native"
@@ -22,7 +20,7 @@ def matches(data: Any) -> bool:
 
 
 def read(source: Source, options: ReadOptions) -> list[RunResult]:
-    """The RunResult in the file; ``--model`` and ``--dataset-version`` override its identity."""
+    """The RunResult in the file; an explicit model key or dataset version overrides it."""
     version = source.data.get("schema_version")
     if isinstance(version, int) and version > SCHEMA_VERSION:
         raise BadInputError(
@@ -32,10 +30,7 @@ def read(source: Source, options: ReadOptions) -> list[RunResult]:
             where="field schema_version",
             hint="upgrade bench-analytics",
         )
-    try:
-        run = RunResult.model_validate(source.data)
-    except ValidationError as exc:
-        raise validation_failure(source.name, exc) from None
+    run = validated(RunResult, source.data, source.name)
     if options.model_key:
         run = run.model_copy(
             update={"model": run.model.model_copy(update={"key": options.model_key})}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import StrictBool, ValidationError
+from pydantic import StrictBool
 
 from bench_analytics.formats.common import (
     LegacyModel,
@@ -13,8 +13,9 @@ from bench_analytics.formats.common import (
     legacy_file_run,
     model_ref,
     percent_to_fraction,
+    validated,
 )
-from bench_analytics.formats.source import Source, validation_failure
+from bench_analytics.formats.source import Source
 from bench_analytics.model import (
     CaseResult,
     Count,
@@ -100,10 +101,7 @@ def _case(doc: DocumentCase) -> CaseResult:
 
 def read(source: Source, options: ReadOptions) -> list[RunResult]:
     """One RunResult for the file."""
-    try:
-        doc = DocumentResults.model_validate(source.data)
-    except ValidationError as exc:
-        raise validation_failure(source.name, exc) from None
+    doc = validated(DocumentResults, source.data, source.name)
     conversions: list[str] = []
     metrics: dict[str, float] = {
         "precision": doc.issue_precision,

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
-from bench_analytics.formats.common import LegacyModel, ReadOptions, map_legacy_metrics, model_ref
-from bench_analytics.formats.source import Source, validation_failure
+from bench_analytics.formats.common import (
+    LegacyModel,
+    ReadOptions,
+    map_legacy_metrics,
+    model_ref,
+    validated,
+)
+from bench_analytics.formats.source import Source
 from bench_analytics.model import Count, DatasetRef, Provenance, RunResult
 
 NAME = "seed-monitoring"
@@ -37,10 +41,7 @@ def matches(data: Any) -> bool:
 
 def read(source: Source, options: ReadOptions) -> list[RunResult]:
     """One aggregate-only RunResult (no cases)."""
-    try:
-        doc = MonitoringResult.model_validate(source.data)
-    except ValidationError as exc:
-        raise validation_failure(source.name, exc) from None
+    doc = validated(MonitoringResult, source.data, source.name)
     conversions: list[str] = []
     metrics, other = map_legacy_metrics(
         source.name, doc.metrics, where="metrics.", conversions=conversions

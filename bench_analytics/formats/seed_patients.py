@@ -5,17 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from bench_analytics.formats.common import (
     LegacyModel,
+    LegacyPatientCase,
+    PatientIdentity,
     ReadOptions,
     legacy_file_run,
     map_legacy_metrics,
     model_ref,
-    patient_case,
+    validated,
 )
-from bench_analytics.formats.source import Source, validation_failure
+from bench_analytics.formats.source import Source
 from bench_analytics.model import (
     CaseResult,
     Count,
@@ -29,18 +31,15 @@ NAME = "seed-patients"
 DESCRIPTION = "old pipeline patient results (patient_benchmark_<model>.json)"
 
 
-class PatientCase(LegacyModel):
-    patient_id: str
-    patient_name: str | None = None
+class _AnalysisFields(PatientIdentity):
     documents_analyzed: Count | None = None
     analysis_latency_ms: NonNegativeNumber | None = None
     expected_issues: list[dict[str, Any]] = Field(default_factory=list)
     detected_issues: list[dict[str, Any]] = Field(default_factory=list)
-    true_positives: Count
-    false_positives: Count
-    false_negatives: Count
-    domain_knowledge_score: Percent | None = None
-    error_message: str | None = None
+
+
+class PatientCase(LegacyPatientCase, _AnalysisFields):
+    """One entry of ``individual_results`` (the analysis fields between identity and scores)."""
 
 
 class PatientResults(LegacyModel):
@@ -66,14 +65,8 @@ def matches(data: Any) -> bool:
 def _case(patient: PatientCase) -> CaseResult:
     extra = dict(patient.model_extra or {})
     extra.pop("model_name", None)
-    return patient_case(
-        patient.patient_id,
-        tp=patient.true_positives,
-        fp=patient.false_positives,
-        fn=patient.false_negatives,
+    return patient.to_case(
         latency_ms=patient.analysis_latency_ms,
-        error=patient.error_message,
-        domain_score_percent=patient.domain_knowledge_score,
         details={
             "patient_name": patient.patient_name,
             "documents_analyzed": patient.documents_analyzed,
@@ -86,10 +79,7 @@ def _case(patient: PatientCase) -> CaseResult:
 
 def read(source: Source, options: ReadOptions) -> list[RunResult]:
     """One RunResult for the file."""
-    try:
-        doc = PatientResults.model_validate(source.data)
-    except ValidationError as exc:
-        raise validation_failure(source.name, exc) from None
+    doc = validated(PatientResults, source.data, source.name)
     conversions: list[str] = []
     headline = {
         name: getattr(doc, name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ def line_col(text: str, offset: int) -> tuple[int, int]:
 def _find_non_finite(value: Any, path: str = "") -> tuple[str, str] | None:
     if isinstance(value, _NonFinite):
         return path or "(top level)", value.token
+    items: Iterable[tuple[Any, Any]]
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list):
@@ -58,10 +60,8 @@ def _find_non_finite(value: Any, path: str = "") -> tuple[str, str] | None:
     return None
 
 
-def parse_json_text(text: str, name: str) -> Any:
-    """Parse ``text`` as JSON, turning every way it can be wrong into one BadInputError."""
-    if not text.strip():
-        raise BadInputError(name, "the file is empty", hint="re-run the benchmark or remove it")
+def _conflict(text: str, name: str) -> None:
+    """Raise on an unresolved git merge-conflict marker at the start of a line."""
     marked = "<<<<<<<" in text or ">>>>>>>" in text or "\n=======" in text
     conflict = _CONFLICT.search(text) if marked else None
     if conflict:
@@ -74,10 +74,22 @@ def parse_json_text(text: str, name: str) -> Any:
             hint="resolve the conflict (keep one side) or regenerate the results; "
             "results kept in the store never conflict",
         )
+
+
+def parse_json_text(text: str, name: str) -> Any:
+    """Parse ``text`` as JSON, turning every way it can be wrong into one BadInputError.
+
+    The fast path parses first: a conflict marker starts a line, and no valid JSON has a
+    line that starts with one (strings cannot hold a raw newline), so a file that parses
+    has none and is not searched for them.
+    """
+    if not text or text.isspace():
+        raise BadInputError(name, "the file is empty", hint="re-run the benchmark or remove it")
     try:
         return orjson.loads(text)  # fast path; strict: NaN/Infinity land in the slow path
     except orjson.JSONDecodeError:
         pass
+    _conflict(text, name)
     try:
         data = json.loads(text, parse_constant=_NonFinite)
     except json.JSONDecodeError as exc:

@@ -6,28 +6,28 @@ branch, environment, actor and time, so history order and commits survive the mo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
-
-from pydantic import ValidationError
 
 from bench_analytics.errors import BadInputError
 from bench_analytics.formats.common import (
     LegacyModel,
+    LegacyPatientCase,
+    PatientIdentity,
     ReadOptions,
     looks_like_percent,
     map_legacy_metrics,
     model_ref,
     outage_signature,
-    patient_case,
+    validated,
 )
-from bench_analytics.formats.source import Source, validation_failure
+from bench_analytics.formats.source import Source
 from bench_analytics.model import (
     CaseResult,
     Count,
     DatasetRef,
     NonNegativeNumber,
-    Percent,
     Provenance,
     RunResult,
 )
@@ -39,15 +39,12 @@ _ROW_KEYS = {"id", "created_at", "model_version", "metrics"}
 _PERCENT_SIBLINGS = {"domain_knowledge_detection_rate": "domain_recall"}
 
 
-class ExportedCase(LegacyModel):
-    patient_id: str
-    patient_name: str | None = None
+class _LatencyField(PatientIdentity):
     latency_ms: NonNegativeNumber | None = None
-    true_positives: Count
-    false_positives: Count
-    false_negatives: Count
-    domain_knowledge_score: Percent | None = None
-    error_message: str | None = None
+
+
+class ExportedCase(LegacyPatientCase, _LatencyField):
+    """One entry of a row's ``metrics.patient_results`` (latency between identity and scores)."""
 
 
 class ExportedRow(LegacyModel):
@@ -81,7 +78,7 @@ def matches(data: Any) -> bool:
     )
 
 
-def _unit_rule(raw: dict[str, Any]):
+def _unit_rule(raw: dict[str, Any]) -> Callable[[str, float], bool]:
     peers = [
         v
         for k, v in raw.items()
@@ -105,31 +102,15 @@ def _cases(source: str, index: int, raw: Any) -> list[CaseResult]:
         )
     cases = []
     for position, item in enumerate(raw):
-        try:
-            case = ExportedCase.model_validate(item)
-        except ValidationError as exc:
-            prefix = (index, "metrics", "patient_results", position)
-            raise validation_failure(source, exc, prefix) from None
-        cases.append(
-            patient_case(
-                case.patient_id,
-                tp=case.true_positives,
-                fp=case.false_positives,
-                fn=case.false_negatives,
-                latency_ms=case.latency_ms,
-                error=case.error_message,
-                domain_score_percent=case.domain_knowledge_score,
-                details={"patient_name": case.patient_name, **(case.model_extra or {})},
-            )
-        )
+        where = (index, "metrics", "patient_results", position)
+        case = validated(ExportedCase, item, source, where)
+        details = {"patient_name": case.patient_name, **(case.model_extra or {})}
+        cases.append(case.to_case(latency_ms=case.latency_ms, details=details))
     return cases
 
 
 def _row(source: str, index: int, raw: dict[str, Any], options: ReadOptions) -> RunResult:
-    try:
-        row = ExportedRow.model_validate(raw)
-    except ValidationError as exc:
-        raise validation_failure(source, exc, (index,)) from None
+    row = validated(ExportedRow, raw, source, (index,))
     raw_metrics = dict(row.metrics)
     cases = _cases(source, index, raw_metrics.pop("patient_results", None))
     conversions: list[str] = []

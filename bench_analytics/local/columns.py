@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bench_analytics.case_columns import CASE_COLUMNS
+
 Columns = Sequence[tuple[str, str]]
 
 HEADLINE: Columns = (
@@ -61,20 +63,8 @@ _RUN_CONTEXT: Columns = (
     ("run_at", "TIMESTAMPTZ"),
 )
 
-CASE_FIELDS: Columns = (  # the columns of benchmark_cases after its transaction id
-    ("case_id", "VARCHAR"),
-    ("status", "VARCHAR"),
-    ("tp", "INTEGER"),
-    ("fp", "INTEGER"),
-    ("fn", "INTEGER"),
-    ("score", "DOUBLE"),
-    ("latency_ms", "DOUBLE"),
-    ("input_tokens", "INTEGER"),
-    ("output_tokens", "INTEGER"),
-    ("cost_usd", "DOUBLE"),
-    ("error", "VARCHAR"),
-    ("details", "JSON"),
-)
+# the columns of benchmark_cases after its transaction id: the one definition, in DuckDB types
+CASE_FIELDS: Columns = tuple((column.name, column.sql_type) for column in CASE_COLUMNS)
 
 CASES: Columns = (*_RUN_CONTEXT, *CASE_FIELDS)
 

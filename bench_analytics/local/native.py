@@ -1,15 +1,29 @@
 """SQL over native result files: DuckDB's ``read_json`` scans them directly, no Python loop.
 
-Run status is computed in SQL by macros equivalent to ``bench_analytics.health.assess``
-(same rule, same threshold, same reason text); metrics are the file's own, as written.
+Run status comes from ``bench_analytics.health.judge`` itself, registered in DuckDB as the
+function ``bench_health`` (one call per file); metrics are the file's own, as written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bench_analytics.local.columns import CASES, METRICS, RUNS, literal, select_list
+from bench_analytics.health import judge
+from bench_analytics.local.columns import CASE_FIELDS as CASE_ROW
+from bench_analytics.local.columns import (
+    CASES,
+    METRICS,
+    RUNS,
+    ident,
+    literal,
+    select_list,
+)
+
+if TYPE_CHECKING:
+    import duckdb
 
 MIN_OBJECT_SIZE = 16 * 1024 * 1024
 
@@ -19,11 +33,7 @@ _PROVENANCE = (
     "STRUCT(commit_sha VARCHAR, branch VARCHAR, run_id VARCHAR, triggered_by VARCHAR, "
     "tags VARCHAR[], notes VARCHAR, source_format VARCHAR, source_name VARCHAR)"
 )
-_CASE = (
-    "STRUCT(case_id VARCHAR, status VARCHAR, tp INTEGER, fp INTEGER, fn INTEGER, "
-    "score DOUBLE, latency_ms DOUBLE, input_tokens INTEGER, output_tokens INTEGER, "
-    'cost_usd DOUBLE, "error" VARCHAR, details JSON)'
-)
+_CASE = "STRUCT(" + ", ".join(f"{ident(name)} {kind}" for name, kind in CASE_ROW) + ")"
 _CONTEXT = {
     "model": _MODEL,
     "dataset": _DATASET,
@@ -44,30 +54,44 @@ RUN_FIELDS = {
 CASE_FIELDS = {**_CONTEXT, "cases": f"{_CASE}[]"}
 METRIC_FIELDS = {**_CONTEXT, "metrics": "MAP(VARCHAR, DOUBLE)"}
 
-# The health rule of bench_analytics.health.assess, in SQL. n: cases in the file; total and
-# errors: case counts (or the declared/reported ones of an aggregate-only result).
-HEALTH_MACROS = """
-CREATE OR REPLACE MACRO _bench.pct(x) AS
-    CAST(CAST(round_even(x * 100, 0) AS BIGINT) AS VARCHAR) || '%';
-CREATE OR REPLACE MACRO _bench.health_status(n, total, errors, declared, outage, thr) AS CASE
-    WHEN n > 0 AND errors = total THEN 'failed'
-    WHEN n > 0 AND errors / total > thr THEN 'failed'
-    WHEN n = 0 AND declared = 0 THEN 'failed'
-    WHEN n = 0 AND total > 0 AND errors / total > thr THEN 'failed'
-    WHEN coalesce(outage, '') <> '' THEN 'failed'
-    ELSE 'healthy' END;
-CREATE OR REPLACE MACRO _bench.health_reason(n, total, errors, declared, outage, first, thr) AS CASE
-    WHEN n > 0 AND errors = total
-        THEN errors || '/' || total || ' cases failed' || coalesce(': ' || first, '')
-    WHEN n > 0 AND errors / total > thr
-        THEN errors || '/' || total || ' cases failed (' || _bench.pct(errors / total) || ' > '
-             || _bench.pct(thr) || ')' || coalesce(': ' || first, '')
-    WHEN n = 0 AND declared = 0 THEN 'no case was evaluated (0 cases)'
-    WHEN n = 0 AND total > 0 AND errors / total > thr
-        THEN errors || '/' || total || ' cases failed (' || _bench.pct(errors / total) || ')'
-    WHEN coalesce(outage, '') <> '' THEN outage
-    END;
-"""
+HEALTH_FUNCTION = "bench_health"
+_HEALTH_ARGS = ["BIGINT", "BIGINT", "VARCHAR", "BIGINT", "BIGINT", "VARCHAR", "DOUBLE"]
+_HEALTH_RESULT = {
+    "status": "VARCHAR",
+    "reason": "VARCHAR",
+    "case_count": "BIGINT",
+    "error_count": "BIGINT",
+}
+
+
+def _health_row(
+    cases: int | None,
+    errors: int | None,
+    first_error: str | None,
+    declared: int | None,
+    reported: int | None,
+    outage: str | None,
+    threshold: float,
+) -> dict[str, object]:
+    return asdict(
+        judge(cases or 0, errors or 0, first_error, declared, reported, outage, threshold)
+    )
+
+
+def register_health(con: duckdb.DuckDBPyConnection) -> None:
+    """``bench_health(cases, errors, first_error, declared, reported, outage, threshold)``:
+    ``bench_analytics.health.judge`` as a DuckDB function returning a STRUCT(status,
+    reason, case_count, error_count). Called once per result file, so its cost is nil."""
+    import duckdb
+
+    con.create_function(  # type: ignore[call-overload]  # the stubs type parameters narrowly
+        HEALTH_FUNCTION,
+        _health_row,
+        _HEALTH_ARGS,
+        duckdb.struct_type(_HEALTH_RESULT),
+        null_handling="special",
+        side_effects=False,
+    )
 
 
 def _columns_arg(fields: dict[str, str]) -> str:
@@ -97,10 +121,8 @@ _CONTEXT_EXPRS = {
 
 
 def runs_sql(files: Sequence[Path], threshold: float) -> str:
-    """One row per native file."""
+    """One row per native file; status and counts from the health rule (``bench_health``)."""
     thr = f"CAST({float(threshold)!r} AS DOUBLE)"
-    health = "j._n, j._total, j._errors, j.dataset.declared_cases, j.outage_evidence"
-    status = f"_bench.health_status({health}, {thr})"
     exprs = {
         **_CONTEXT_EXPRS,
         "model_display_name": "j.model.display_name",
@@ -116,11 +138,11 @@ def runs_sql(files: Sequence[Path], threshold: float) -> str:
         "notes": "j.provenance.notes",
         "run_started_at": "j.started_at",
         "run_finished_at": "j.finished_at",
-        "status": status,
-        "status_reason": f"_bench.health_reason({health}, j._first, {thr})",
-        "effective_status": status,
-        "case_count": "j._total",
-        "error_count": "j._errors",
+        "status": "j._health.status",
+        "status_reason": "j._health.reason",
+        "effective_status": "j._health.status",
+        "case_count": "j._health.case_count",
+        "error_count": "j._health.error_count",
         **{name: f"j.metrics[{literal(name)}]" for name in _HEADLINE},
         "source_format": "coalesce(j.provenance.source_format, 'native')",
         "source_name": "coalesce(j.provenance.source_name, parse_filename(j.filename))",
@@ -128,15 +150,17 @@ def runs_sql(files: Sequence[Path], threshold: float) -> str:
     return f"""SELECT {select_list(RUNS, exprs)}
 FROM (
     SELECT r.*,
-           coalesce(len(r.cases), 0) AS _n,
-           CASE WHEN coalesce(len(r.cases), 0) > 0 THEN len(r.cases)
-                ELSE coalesce(r.dataset.declared_cases, 0) END AS _total,
-           CASE WHEN coalesce(len(r.cases), 0) > 0
-                THEN len(list_filter(r.cases, lambda c: c.status = 'error'))
-                ELSE coalesce(r.reported_errors, 0) END AS _errors,
-           list_filter(
-               r.cases, lambda c: c.status = 'error' AND coalesce(c."error", '') <> ''
-           )[1]."error" AS _first
+           {HEALTH_FUNCTION}(
+               len(r.cases),
+               len(list_filter(r.cases, lambda c: c.status = 'error')),
+               list_filter(
+                   r.cases, lambda c: c.status = 'error' AND coalesce(c."error", '') <> ''
+               )[1]."error",
+               r.dataset.declared_cases,
+               r.reported_errors,
+               r.outage_evidence,
+               {thr}
+           ) AS _health
     FROM {read_json_sql(files, RUN_FIELDS)} r
 ) j"""
 
