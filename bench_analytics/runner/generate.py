@@ -158,14 +158,15 @@ def _inject(
         ), ""
     if kind == "excessive_charge":
         index = rng.randrange(len(lines))
-        line = lines[index]
-        typical = PROCEDURES[line.cpt_code][1]
-        lines[index] = _line(line.cpt_code, when, factor=rng.choice((3.5, 4.0, 5.0)))
+        code = lines[index].cpt_code
+        assert code is not None  # every generated line has a code
+        typical = PROCEDURES[code][1]
+        lines[index] = _line(code, when, factor=rng.choice((3.5, 4.0, 5.0)))
         return _issue(
             kind,
-            line.cpt_code,
-            f"{line.cpt_code} billed far above the typical ${typical}",
-            round(lines[index].billed_amount - typical, 2),
+            code,
+            f"{code} billed far above the typical ${typical}",
+            round((lines[index].billed_amount or 0.0) - typical, 2),
             "medium",
         ), ""
     if kind == "upcoding":
@@ -204,6 +205,7 @@ def _inject(
         ), ""
     if kind == "temporal_violation":
         index = rng.randrange(len(lines))
+        assert patient.date_of_birth is not None  # generated patients have one
         before = date.fromisoformat(patient.date_of_birth) - timedelta(days=rng.randint(30, 900))
         lines[index] = lines[index].model_copy(update={"date_of_service": before.isoformat()})
         return _issue(

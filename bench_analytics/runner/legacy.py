@@ -63,6 +63,6 @@ def legacy_patient_benchmark(run: RunResult, case_set: CaseSet) -> dict[str, Any
         "avg_f1_score": metrics.get("f1_macro", 0.0),
         "domain_knowledge_detection_rate": _percent(domain_found, domain_total),
         "avg_latency_ms": metrics.get("latency_ms", 0.0),
-        "generated_at": (run.finished_at or run.started_at).strftime("%Y-%m-%d %H:%M:%S"),
+        "generated_at": run.run_at.strftime("%Y-%m-%d %H:%M:%S") if run.run_at else None,
         "individual_results": rows,
     }

@@ -1,5 +1,20 @@
 """OpenAI-compatible chat completions over httpx: OpenAI, Gemini's compatible endpoint, vLLM,
-TGI, Ollama. Retries 429/5xx and dropped connections with backoff; never prints the key."""
+TGI, Ollama. Retries 429/5xx and dropped connections with backoff; never prints the key.
+
+What an odd endpoint costs (every problem stays with its case; the run goes on):
+
+* **The answer is unusable → the case is an endpoint failure with the reason.** A body
+  that is not JSON, JSON that is not an object (a list, a string), an ``error`` object
+  in a 2xx answer, ``choices`` missing, not a list or empty, ``choices[0].message``
+  missing, ``message.content`` null (the reason quotes ``finish_reason``) or not a string.
+* **Only the usage is odd → tokens unknown, the case is still scored.** A count is taken
+  from ``usage.prompt_tokens`` / ``usage.completion_tokens`` only when it is a JSON number
+  with a non-negative whole value (``12``, and ``12.0`` read as 12). Anything else —
+  ``usage`` missing or not an object, a count missing or null, a string such as ``"12"``,
+  a fraction, a negative number, a boolean — makes that count ``None`` (unknown, never
+  guessed), and the cost is ``None`` unless both counts are known. The answer itself is
+  fine, so the case keeps its score; ``details.usage_note`` says what was odd.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +37,7 @@ from bench_analytics.runner.cases import Case
 from bench_analytics.runner.providers.base import Answer, render_case
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+USAGE_FIELDS = ("prompt_tokens", "completion_tokens")
 
 
 class EndpointError(Exception):
@@ -52,6 +68,66 @@ def _describe(error: BaseException, timeout: float) -> str:
     if isinstance(error, httpx.TransportError):
         return f"connection failed: {type(error).__name__}: {error}".rstrip(": ")
     return str(error)
+
+
+def _kind(value: Any) -> str:
+    """'a list', 'a string', 'null' ... (for reasons)."""
+    if value is None:
+        return "null"
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    return names.get(type(value), "a number" if isinstance(value, int | float) else "odd")
+
+
+def content_of(data: Any) -> str:
+    """``choices[0].message.content``; EndpointError says why there is no usable answer."""
+    if not isinstance(data, dict):
+        raise EndpointError(f"the endpoint's JSON is {_kind(data)}, not an object")
+    if "choices" not in data and isinstance(data.get("error"), dict | str):
+        error = data["error"]
+        message = error.get("message", error) if isinstance(error, dict) else error
+        raise EndpointError(f"the endpoint answered with an error: {str(message)[:200]}")
+    choices = data.get("choices")
+    if not isinstance(choices, list):
+        shown = "no choices" if choices is None else f"choices as {_kind(choices)}"
+        raise EndpointError(f"the endpoint's JSON has {shown}, not a list")
+    if not choices:
+        raise EndpointError("the endpoint answered with an empty choices list")
+    first = choices[0]
+    message = first.get("message") if isinstance(first, dict) else None
+    if not isinstance(message, dict):
+        raise EndpointError("the endpoint's JSON has no choices[0].message object")
+    content = message.get("content")
+    if content is None:
+        finish = first.get("finish_reason")
+        why = f" (finish_reason: {finish})" if finish else ""
+        raise EndpointError(f"choices[0].message.content is null{why}")
+    if not isinstance(content, str):
+        raise EndpointError(f"choices[0].message.content is {_kind(content)}, not a string")
+    return content
+
+
+def _count(usage: dict[str, Any], name: str) -> tuple[int | None, str | None]:
+    """A token count when it is a non-negative whole JSON number, else (None, why)."""
+    value = usage.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None, f"{name} is {'missing' if name not in usage else _kind(value)}"
+    if value < 0:
+        return None, f"{name} is negative ({value!r})"
+    if isinstance(value, float) and not value.is_integer():  # also NaN and Infinity
+        return None, f"{name} is {value!r}, not a whole number"
+    return int(value), None
+
+
+def usage_of(data: dict[str, Any]) -> tuple[tuple[int | None, int | None], str | None]:
+    """(prompt tokens, completion tokens) and a note on what was odd (None if nothing)."""
+    usage = data.get("usage")
+    if not isinstance(usage, dict):
+        why = "no usage" if usage is None else f"usage as {_kind(usage)}"
+        return (None, None), f"the endpoint reported {why}: tokens unknown"
+    (tokens_in, odd_in), (tokens_out, odd_out) = (_count(usage, name) for name in USAGE_FIELDS)
+    odd = [why for why in (odd_in, odd_out) if why]
+    note = f"usage {', '.join(odd)}: tokens unknown" if odd else None
+    return (tokens_in, tokens_out), note
 
 
 class OpenAICompatible:
@@ -92,7 +168,7 @@ class OpenAICompatible:
             "temperature": temperature,
         }
 
-    async def _call(self, body: dict[str, Any]) -> dict[str, Any]:
+    async def _call(self, body: dict[str, Any]) -> Any:
         response = await self.client.post(self.url, json=body)
         if response.status_code >= 400:
             text = " ".join(response.text.split())[:200]
@@ -102,10 +178,17 @@ class OpenAICompatible:
                 header = response.headers.get("retry-after", "")
                 retry_after = float(header) if header.replace(".", "", 1).isdigit() else 0.0
             raise EndpointError(message, retry_after)
+        if response.status_code >= 300:
+            where = response.headers.get("location", "?")
+            raise EndpointError(
+                f"HTTP {response.status_code} redirect to {where} (check the base URL)"
+            )
         try:
             return response.json()
-        except ValueError:
-            raise EndpointError("the endpoint answered with something that is not JSON") from None
+        except ValueError:  # not JSON, or not even text
+            text = " ".join(response.text.split())[:80] if response.content else ""
+            shown = f": {text!r}" if text else " (empty body)"
+            raise EndpointError(f"the endpoint's answer is not JSON{shown}") from None
 
     async def answer(self, case: Case) -> Answer:
         body = {
@@ -124,7 +207,7 @@ class OpenAICompatible:
             reraise=True,
         )
         try:
-            data = await retrying(self._call, body)
+            data: Any = await retrying(self._call, body)  # any JSON: checked below
         except (EndpointError, httpx.HTTPError) as error:
             return Answer(
                 raw=None,
@@ -133,22 +216,18 @@ class OpenAICompatible:
             )
         latency = (time.perf_counter() - start) * 1000
         try:
-            raw = data["choices"][0]["message"]["content"]
-        except (KeyError, IndexError, TypeError):
-            return Answer(
-                raw=None,
-                error="the endpoint's JSON has no choices[0].message.content",
-                latency_ms=latency,
-            )
-        usage = data.get("usage") or {}
-        tokens_in, tokens_out = usage.get("prompt_tokens"), usage.get("completion_tokens")
-        cost = self.price.cost(tokens_in, tokens_out) if self.price else None
+            raw = content_of(data)
+        except EndpointError as error:
+            return Answer(raw=None, error=str(error), latency_ms=latency)
+        (tokens_in, tokens_out), note = usage_of(data)
+        known = tokens_in is not None and tokens_out is not None
         return Answer(
             raw=raw,
             input_tokens=tokens_in,
             output_tokens=tokens_out,
             latency_ms=latency,
-            cost_usd=cost,
+            cost_usd=self.price.cost(tokens_in, tokens_out) if self.price and known else None,
+            extra={"usage_note": note} if note else {},
         )
 
     async def close(self) -> None:

@@ -46,6 +46,7 @@ class ReplayProvider:
             output_tokens=recorded.output_tokens,
             latency_ms=recorded.latency_ms,
             cost_usd=recorded.cost_usd,
+            extra={k: v for k, v in recorded.details.items() if k == "usage_note"},
         )
 
     async def close(self) -> None:
