@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +34,14 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     return {**env, "BENCH_HOME": str(home), **extra}
 
 
+@pytest.fixture
+def home() -> Iterator[Path]:
+    """A BENCH_HOME outside pytest's 0700 tmp root (the server may run as another user)."""
+    root = Path(tempfile.mkdtemp(prefix="bench-embedded-"))
+    yield root / "home"
+    shutil.rmtree(root, ignore_errors=True)
+
+
 def _server_pid(home: Path) -> int | None:
     pidfile = home / "pgdata" / "postmaster.pid"
     if not pidfile.exists():
@@ -52,8 +63,7 @@ def _wait_stopped(home: Path, seconds: float = 10) -> bool:
     return False
 
 
-def test_first_command_starts_it_and_the_last_user_stops_it(tmp_path):
-    home = tmp_path / "home"
+def test_first_command_starts_it_and_the_last_user_stops_it(tmp_path, home):
     done = run_cli_process("db", "status", "--json", env=_env(home), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["revision"] is None  # status reports, it does not migrate
@@ -65,8 +75,7 @@ def test_first_command_starts_it_and_the_last_user_stops_it(tmp_path):
     assert _wait_stopped(home), "the server outlived its last user"
 
 
-def test_processes_share_one_server(tmp_path):
-    home = tmp_path / "home"
+def test_processes_share_one_server(tmp_path, home):
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER],
         stdin=subprocess.PIPE,
@@ -92,8 +101,7 @@ def test_processes_share_one_server(tmp_path):
     assert _wait_stopped(home)
 
 
-def test_a_killed_user_does_not_keep_the_server_alive(tmp_path):
-    home = tmp_path / "home"
+def test_a_killed_user_does_not_keep_the_server_alive(tmp_path, home):
     assert run_cli_process("db", "status", env=_env(home), cwd=tmp_path).returncode == 0
     handles = home / "pgdata" / ".handle_pids.json"
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -103,8 +111,7 @@ def test_a_killed_user_does_not_keep_the_server_alive(tmp_path):
     assert _wait_stopped(home)
 
 
-def test_keep_running_leaves_the_server_up(tmp_path):
-    home = tmp_path / "home"
+def test_keep_running_leaves_the_server_up(tmp_path, home):
     env = _env(home, BENCH_EMBEDDED_KEEP_RUNNING="true")
     assert run_cli_process("db", "status", env=env, cwd=tmp_path).returncode == 0
     try:
@@ -120,7 +127,8 @@ def test_keep_running_leaves_the_server_up(tmp_path):
 def test_default_home_is_project_local(tmp_path):
     env = _env(tmp_path / "unused")
     env.pop("BENCH_HOME")
-    done = run_cli_process("db", "status", "--json", env=env, cwd=tmp_path)
+    assert "BENCH_HOME" not in env
+    done = run_cli_process("db", "status", "--json", env=env, cwd=tmp_path, inherit=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["home"] == str((tmp_path / ".bench").resolve())
     assert _wait_stopped(tmp_path / ".bench")
