@@ -15,10 +15,10 @@ help: ## List every target
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,notebooks]'
 	@touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install the package with its dev tools
+install: $(STAMP) ## Create .venv and install the package with its dev and notebook tools
 
 demo: $(STAMP) ## Start the embedded store, push a sample history, print the current snapshots
 	$(BIN)/bench-analytics demo
@@ -29,9 +29,11 @@ test: $(STAMP) ## Run the whole test suite (real PostgreSQL, no mocks)
 test-fast: $(STAMP) ## Run the tests that spawn no extra processes
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow"
 
-lint: $(STAMP) ## ruff check and format check
+lint: $(STAMP) ## ruff check and format, the import-layer contract, mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -39,7 +41,9 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 
 bench: $(STAMP) ## Performance benchmarks: figures and ratios against raw references
 	$(BIN)/python benchmarks/perf/push_cases.py
+	$(BIN)/python benchmarks/perf/push_100k.py
 	$(BIN)/python benchmarks/perf/cli_push.py
+	$(BIN)/python benchmarks/perf/cli_read.py
 	$(BIN)/python benchmarks/perf/bootstrap.py
 	$(BIN)/python benchmarks/perf/run_overhead.py
 	$(BIN)/python benchmarks/perf/local_sql.py

@@ -1,3 +1,12 @@
 """bench-analytics: LLM benchmark history in Postgres, with versions, rollback and statistics."""
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """``from bench_analytics import Bench`` without loading the library for ``--version``."""
+    if name == "Bench":
+        from bench_analytics.api import Bench
+
+        return Bench
+    raise AttributeError(f"module 'bench_analytics' has no attribute {name!r}")

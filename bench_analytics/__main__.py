@@ -1,7 +1,5 @@
 """``python -m bench_analytics``."""
 
-import sys
+from bench_analytics.cli import run
 
-from bench_analytics.cli import main
-
-sys.exit(main())
+run()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from bench_analytics.comparison import Comparison
 from bench_analytics.report import fmt_value
 
 
@@ -39,36 +39,29 @@ def default_link(configured: str | None) -> str | None:
 
 
 def regression_alerts(
-    subject: str,
-    verdicts: Iterable[dict],
-    baseline: str | None,
-    commit: str | None,
-    link: str | None,
+    subject: str, comparison: Comparison, commit: str | None, link: str | None
 ) -> list[Alert]:
-    """One alert per regressed metric."""
+    """One alert per gated metric that regressed significantly."""
     alerts = []
-    for v in verdicts:
+    for v in comparison.regressions():
         interval = ""
-        if v.get("low") is not None and v.get("high") is not None:
+        if v.low is not None and v.high is not None:
             interval = (
-                f" [{fmt_value(v['metric'], v['low'], signed=True)}, "
-                f"{fmt_value(v['metric'], v['high'], signed=True)}]"
+                f" [{fmt_value(v.metric, v.low, signed=True)}, "
+                f"{fmt_value(v.metric, v.high, signed=True)}]"
             )
-        evidence = (
-            f"adjusted p = {v['p_adjusted']:.3g}"
-            if v.get("p_adjusted") is not None
-            else v.get("note") or v.get("method", "")
-        )
+        evidence = f"adjusted p = {v.p_adjusted:.3g}" if v.p_adjusted is not None else v.note
         lines = [
-            f"{subject}: {v['metric']} {fmt_value(v['metric'], v['baseline'])} -> "
-            f"{fmt_value(v['metric'], v['candidate'])}, "
-            f"delta {fmt_value(v['metric'], v['delta'], signed=True)}{interval}, {evidence}",
-            f"baseline: {baseline or 'unknown'}",
+            f"{subject}: {v.metric} {fmt_value(v.metric, v.baseline)} -> "
+            f"{fmt_value(v.metric, v.candidate)}, "
+            f"delta {fmt_value(v.metric, v.delta, signed=True)}{interval}, "
+            f"{evidence or v.method}",
+            f"baseline: {comparison.baseline_reason or comparison.baseline}",
             f"commit: {commit or 'unknown'}",
         ]
         if link:
             lines.append(f"link: {link}")
-        alerts.append(Alert(f"Regression in {v['metric']}: {subject}", "\n".join(lines), "failure"))
+        alerts.append(Alert(f"Regression in {v.metric}: {subject}", "\n".join(lines), "failure"))
     return alerts
 
 

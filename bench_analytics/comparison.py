@@ -10,11 +10,18 @@ metric's practical threshold to count.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench_analytics.config import Settings
 from bench_analytics.metrics import spec_for
 from bench_analytics.model import RunResult
+from bench_analytics.tables import Record, Table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bench_analytics.stats import CaseTable
+    from bench_analytics.stats.paired import PairedResult
 
 HISTORY_METRICS = ("f1", "precision", "recall", "latency_ms", "cost_usd")
 DEFAULT_MIN_EFFECT = {"fraction": "0.01", "ms": "10%", "usd": "10%", "tokens": "10%"}
@@ -28,7 +35,7 @@ class RunView:
     label: str
     metrics: dict[str, float]
     averaging: str
-    cases: Any  # stats.CaseTable or None
+    cases: CaseTable | None
     seed: str
 
     @classmethod
@@ -40,7 +47,7 @@ class RunView:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Verdict(Record):
     """The decision on one metric, with every number behind it."""
 
     metric: str
@@ -59,9 +66,6 @@ class Verdict:
     method: str
     n: int
     note: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -85,9 +89,20 @@ class Comparison:
     def verdict(self, metric: str) -> Verdict | None:
         return next((v for v in self.verdicts if v.metric == metric), None)
 
+    @property
+    def regression(self) -> bool:
+        return bool(self.regressions())
+
+    def table(self) -> Table[Verdict]:
+        return Table(Verdict, self.verdicts)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per metric: values, delta, interval, p-values, MDE, decision."""
+        return self.table().to_frame()
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["regression"] = bool(self.regressions())
+        data["regression"] = self.regression
         return data
 
 
@@ -101,7 +116,7 @@ def threshold_for(metric: str, baseline: float | None, overrides: dict[str, str]
     return abs(float(text))
 
 
-def decide_paired(comparison: Comparison, paired: Any, settings: Settings) -> Comparison:
+def decide_paired(comparison: Comparison, paired: PairedResult, settings: Settings) -> Comparison:
     """Verdicts from a paired test result (stats.PairedResult) under these settings.
 
     Regressions and improvements are directional, so each is its own one-sided family:

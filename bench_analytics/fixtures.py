@@ -27,6 +27,15 @@ ISSUE_TYPES = (
     ("medical_necessity", True),
     ("anatomical_contradiction", True),
 )
+CATEGORY = {
+    "duplicate_charge": "billing",
+    "upcoding": "billing",
+    "temporal_violation": "billing",
+    "gender_mismatch": "clinical",
+    "age_inappropriate": "clinical",
+    "medical_necessity": "clinical",
+    "anatomical_contradiction": "clinical",
+}
 DEMO_DATASET = "demo-patients-v1"
 DEMO_START = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 
@@ -96,6 +105,19 @@ def _rng(*parts: object) -> random.Random:
     return random.Random(int(digest[:16], 16))
 
 
+def _expected(patient: Patient, found: list[bool] | None) -> list[dict[str, object]]:
+    """The expected issues in the runner's shape (type, category, domain knowledge, found)."""
+    return [
+        {
+            "type": issue_type,
+            "category": CATEGORY[issue_type],
+            "domain_knowledge": needs_domain,
+            **({"found": found[i]} if found is not None else {}),
+        }
+        for i, (issue_type, needs_domain) in enumerate(patient.issues)
+    ]
+
+
 def _case(
     patient: Patient, profile: ModelProfile, shift: float, rng: random.Random, error: str | None
 ) -> CaseResult:
@@ -106,14 +128,13 @@ def _case(
             status="error",
             latency_ms=round(latency, 3),
             error=error,
-            details={"expected": [t for t, _ in patient.issues]},
+            details={"expected": _expected(patient, None)},
         )
-    found, missed = [], []
-    for (issue_type, needs_domain), difficulty in zip(
-        patient.issues, patient.difficulty, strict=True
-    ):
+    hits = []
+    for (_, needs_domain), difficulty in zip(patient.issues, patient.difficulty, strict=True):
         rate = (profile.domain_recall if needs_domain else profile.recall) + shift
-        (found if rng.random() < _chance(rate, difficulty) else missed).append(issue_type)
+        hits.append(rng.random() < _chance(rate, difficulty))
+    found = [t for (t, _), hit in zip(patient.issues, hits, strict=True) if hit]
     false_positives = sum(rng.random() < profile.false_positive_rate for _ in range(2))
     input_tokens = 0 if profile.usd_per_1k_tokens == 0 else int(rng.gauss(1400, 150))
     output_tokens = 0 if profile.usd_per_1k_tokens == 0 else int(rng.gauss(220, 40))
@@ -122,17 +143,12 @@ def _case(
         case_id=patient.case_id,
         tp=len(found),
         fp=false_positives,
-        fn=len(missed),
+        fn=len(hits) - len(found),
         latency_ms=round(latency, 3),
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         cost_usd=round(cost, 6),
-        details={
-            "expected": [t for t, _ in patient.issues],
-            "found": found,
-            "missed": missed,
-            "domain_knowledge": [t for t, needs in patient.issues if needs],
-        },
+        details={"expected": _expected(patient, hits), "found": found},
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from operator import attrgetter
+from types import NoneType
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -16,20 +18,14 @@ from pydantic import (
     model_validator,
 )
 
+from bench_analytics.canonical import canonical, objects_json, sorted_keys
+from bench_analytics.case_columns import CASE_COLUMNS
+from bench_analytics.configuration import Configuration
 from bench_analytics.metrics import check_value
 
 SCHEMA_ID = "https://bench-analytics.dev/schemas/result-v1.json"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
-
-
-def sorted_keys(value: Any) -> Any:
-    """The same value with every dict's keys in sorted order (for canonical JSON)."""
-    if isinstance(value, dict):
-        return {key: sorted_keys(value[key]) for key in sorted(value)}
-    if isinstance(value, list):
-        return [sorted_keys(item) for item in value]
-    return value
 
 
 Number = Annotated[float, Strict()]  # ints are fine; strings and booleans are not
@@ -98,7 +94,22 @@ class CaseResult(_Strict):
     @field_validator("details")
     @classmethod
     def _canonical_details(cls, details: dict[str, Any]) -> dict[str, Any]:
-        return sorted_keys(details) if details else details
+        return canonical(details) if details else details
+
+
+# What a validated case holds, field by field (pydantic and orjson write these alike); the
+# fields are the case columns (tests/test_case_columns.py).
+_PYTHON_TYPES: dict[str, type] = {"VARCHAR": str, "INTEGER": int, "DOUBLE": float, "JSON": dict}
+_CASE_TYPES: dict[str, frozenset[type]] = {
+    column.name: frozenset((_PYTHON_TYPES[column.sql_type], NoneType))
+    if column.nullable
+    else frozenset((_PYTHON_TYPES[column.sql_type],))
+    for column in CASE_COLUMNS
+}
+
+
+_CASES_SLOT = b',"cases":[],"reported_errors":'
+_CASE_ID = attrgetter("case_id")
 
 
 class RunResult(_Strict):
@@ -149,10 +160,12 @@ class RunResult(_Strict):
     @field_validator("extra")
     @classmethod
     def _canonical_extra(cls, extra: dict[str, Any]) -> dict[str, Any]:
-        return sorted_keys(extra)
+        return canonical(extra)
 
     @model_validator(mode="after")
     def _unique_cases(self) -> RunResult:
+        if len(set(map(_CASE_ID, self.cases))) == len(self.cases):
+            return self
         seen: set[str] = set()
         for index, case in enumerate(self.cases):
             if case.case_id in seen:
@@ -165,34 +178,47 @@ class RunResult(_Strict):
         """When the run happened (finish, else start)."""
         return self.finished_at or self.started_at
 
-    def canonical_json(self) -> bytes:
-        """The content as canonical JSON: provenance left out, cases in id order.
+    def _canonical_parts(self) -> tuple[bytes, ...]:
+        """``canonical_json`` in pieces (so the hash needs no copy of a large document).
 
         Fields serialise in declaration order and case details were key-sorted when the
         cases were validated; the run-level dicts are sorted here (they may have been
-        replaced with ``model_copy``), so pydantic's serialiser gives the canonical form.
+        replaced with ``model_copy``). Pydantic's serialiser defines the form; the cases,
+        nearly all of the bytes, are written by orjson when that gives the same bytes.
         """
-        ids = [case.case_id for case in self.cases]
+        cases = sorted(self.cases, key=_CASE_ID)
         update: dict[str, Any] = {
             "metrics": dict(sorted(self.metrics.items())),
             "extra": sorted_keys(self.extra),
         }
-        if ids != sorted(ids):
-            update["cases"] = sorted(self.cases, key=lambda case: case.case_id)
-        content = self.model_copy(update=update)
-        return content.model_dump_json(by_alias=True, exclude={"provenance"}).encode()
+        body = objects_json(cases, CaseResult, _CASE_TYPES)
+        if body is not None:
+            head = self.model_copy(update={**update, "cases": []})
+            text = head.model_dump_json(by_alias=True, exclude={"provenance"}).encode()
+            before, slot, after = text.partition(_CASES_SLOT)
+            if slot and _CASES_SLOT not in after:
+                return before, b',"cases":', body, b',"reported_errors":', after
+        content = self.model_copy(update={**update, "cases": cases})
+        return (content.model_dump_json(by_alias=True, exclude={"provenance"}).encode(),)
+
+    def canonical_json(self) -> bytes:
+        """The content as canonical JSON: provenance left out, cases in id order."""
+        return b"".join(self._canonical_parts())
 
     def content_sha256(self) -> str:
         """SHA-256 of the canonical form: equal results have equal hashes."""
-        return hashlib.sha256(self.canonical_json()).hexdigest()
+        digest = hashlib.sha256()
+        for part in self._canonical_parts():
+            digest.update(part)
+        return digest.hexdigest()
 
     def to_json(self) -> bytes:
         """The native file form (indented, provenance included)."""
         return self.model_dump_json(by_alias=True, indent=2).encode() + b"\n"
 
-    def configuration(self) -> tuple[str, str, str, str]:
+    def configuration(self) -> Configuration:
         """(model key, dataset version, prompt version, environment)."""
-        return (
+        return Configuration(
             self.model.key,
             self.dataset.version,
             self.prompt_version,

@@ -69,13 +69,18 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
         if name.startswith(("BENCH_", "GITHUB_")) and name != "BENCH_REALDATA":
             monkeypatch.delenv(name)
     monkeypatch.delenv("CI", raising=False)
-    monkeypatch.setenv("BENCH_HOME", str(tmp_path / ".bench"))
+    # Outside pytest's 0700 tmp root: as root the server runs as another user, which must
+    # reach its data directory even when a new pytest session resets that root's mode.
+    home = Path(tempfile.mkdtemp(prefix="bench-home-"))
+    monkeypatch.setenv("BENCH_HOME", str(home / ".bench"))
+    monkeypatch.setenv("COLUMNS", "160")  # tables as in a CI log; 80 is tested on purpose
     monkeypatch.setenv("BENCH_CONNECT_ATTEMPTS", "2")
     monkeypatch.setenv("BENCH_CONNECT_WAIT_MAX", "0.1")
     monkeypatch.chdir(tmp_path)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture
@@ -91,6 +96,15 @@ def store(use_db: str):
     from bench_analytics.store import Store
 
     with Store.open(use_db) as opened:
+        yield opened
+
+
+@pytest.fixture
+def bench(use_db: str):
+    """The public API on the test database."""
+    from bench_analytics.api import Bench
+
+    with Bench(use_db) as opened:
         yield opened
 
 
@@ -119,9 +133,15 @@ def cli(capsys: pytest.CaptureFixture[str]):
     return run
 
 
-def run_cli_process(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
-    """Run ``python -m bench_analytics`` in a real subprocess."""
-    full_env = {**os.environ, **(env or {})}
+def run_cli_process(
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    inherit: bool = True,
+):
+    """Run ``python -m bench_analytics`` in a real subprocess (``env`` added to this
+    process's environment, or the whole environment with ``inherit=False``)."""
+    full_env = {**os.environ, **(env or {})} if inherit else dict(env or {})
     return subprocess.run(
         [sys.executable, "-m", "bench_analytics", *map(str, args)],
         capture_output=True,

@@ -168,3 +168,25 @@ def write(path: Path, data: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2), encoding="utf-8")
     return path
+
+
+def simulated_files(
+    folder: Path, patients: list, shifts: list[float], model: str = "medgemma", **kwargs: Any
+) -> list[Path]:
+    """One native result file per shift, a day apart (a negative shift is a regression)."""
+    from datetime import timedelta
+
+    from bench_analytics.fixtures import DEMO_START, simulate_run, write_results
+
+    runs = [
+        simulate_run(
+            model,
+            patients,
+            commit=f"{i:040x}",
+            when=DEMO_START + timedelta(days=i),
+            shift=shift,
+            **kwargs,
+        )
+        for i, shift in enumerate(shifts)
+    ]
+    return write_results(runs, folder)

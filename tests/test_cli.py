@@ -77,7 +77,7 @@ def test_convert_with_model_override(cli, tmp_path):
     assert cli("convert", src, "--model", "medgemma-4b", "-o", tmp_path / "o.json").code == 0
     assert json.loads((tmp_path / "o.json").read_text())["model"]["key"] == "medgemma-4b"
     bad = cli("convert", src, "--model", "Not A Key", "-o", tmp_path / "p.json")
-    assert bad.code == 2 and "not a valid key" in bad.err
+    assert bad.code == 2 and "model key 'Not A Key' is not valid" in bad.err
 
 
 # --- push ----------------------------------------------------------------------------------
@@ -112,7 +112,8 @@ def test_push_a_bad_batch_writes_nothing(cli, use_db, tmp_path):
     assert "1 of 2 files: refused; nothing was written" in result.err
     assert _count(use_db) == 0
     skipped = cli("push", tmp_path / "in", "--skip-invalid", "--json")
-    assert skipped.code == 0 and len(json.loads(skipped.out)) == 1
+    assert skipped.code == 2  # something was refused: said, and the exit code shows it
+    assert len(json.loads(skipped.out)) == 1 and "refused" in skipped.err
     assert _count(use_db) == 1
 
 
@@ -296,8 +297,10 @@ def test_snapshots_history_rollback_quarantine(cli, use_db, tmp_path):
     tx = json.loads(cli("history", "medgemma", "--json").out)[0]["versions"][0]["transaction_id"]
     quarantined = cli("quarantine", tx, "--reason", "endpoint outage", "--json")
     assert quarantined.code == 0
-    assert json.loads(quarantined.out)["event"] == "quarantine"
-    assert json.loads(cli("snapshots", "--json").out)[0]["version"] is None
+    move = json.loads(quarantined.out)
+    assert (move["event"], move["from_version"], move["to_version"]) == ("quarantine", 1, 3)
+    # none healthy before version 1: back to the newest healthy version
+    assert json.loads(cli("snapshots", "--json").out)[0]["version"] == 3
 
     refused = cli("rollback", "medgemma", "--to-version", "1")
     assert refused.code == 2 and "--force" in refused.err

@@ -10,23 +10,13 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from bench_analytics.fixtures import DEMO_START, simulate_run, synthetic_patients, write_results
+from tests import samples
 
 PATIENTS = synthetic_patients(150, seed=21)
 
 
 def _files(tmp_path, shifts, model="medgemma", **kwargs):
-    runs = [
-        simulate_run(
-            model,
-            PATIENTS,
-            commit=f"{i:040x}",
-            when=DEMO_START + timedelta(days=i),
-            shift=shift,
-            **kwargs,
-        )
-        for i, shift in enumerate(shifts)
-    ]
-    return write_results(runs, tmp_path / "runs")
+    return samples.simulated_files(tmp_path / "runs", PATIENTS, shifts, model, **kwargs)
 
 
 @pytest.fixture

@@ -183,7 +183,7 @@ def test_pull_then_query_the_warehouse(cli, store, tmp_path, results):
 
 def test_pull_refuses_bad_input(cli, store, tmp_path):
     bad = cli("pull", "--since", "last tuesday", "-o", tmp_path / "w")
-    assert bad.code == 2 and "--since 'last tuesday'" in bad.err
+    assert bad.code == 2 and "since 'last tuesday'" in bad.err
     assert not (tmp_path / "w").exists()
 
 

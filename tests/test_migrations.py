@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import threading
+import subprocess
+import sys
 
 import psycopg
 import pytest
@@ -44,21 +45,40 @@ def test_upgrade_is_idempotent(empty_db_url):
         assert store.upgrade() == (schema.HEAD_REVISION, schema.HEAD_REVISION)
 
 
-def test_concurrent_first_use_migrates_once(empty_db_url):
-    errors: list[BaseException] = []
+FIRST_USE = """
+import sys, time
+from pathlib import Path
+from bench_analytics.store import Store, schema
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.005)
+with Store.open(sys.argv[1], migrate=False) as store:
+    before, after = schema.upgrade(store.conn, sys.argv[1])
+print(before, after)
+"""
 
-    def open_store() -> None:
-        try:
-            Store.open(empty_db_url).close()
-        except BaseException as exc:
-            errors.append(exc)
 
-    threads = [threading.Thread(target=open_store) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+def test_concurrent_first_use_migrates_once(empty_db_url, tmp_path):
+    """Six processes open an empty store at the same moment: exactly one migrates it."""
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", FIRST_USE, empty_db_url, str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    go.touch()
+    reports = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        reports.append(out.split())
+    head = schema.HEAD_REVISION
+    assert reports.count(["None", head]) == 1  # one process found it empty and migrated
+    assert reports.count([head, head]) == 5  # the others waited and found it done
 
 
 def test_unknown_newer_revision_is_refused(db_url):
@@ -92,5 +112,6 @@ def test_upgrade_from_the_first_revision_keeps_data(empty_db_url):
         )
     with Store.open(empty_db_url) as store:
         assert schema.current_revision(store.conn) == schema.HEAD_REVISION
-        assert store.status()["rows"]["benchmark_transactions"] == 1
-        assert store.status()["rows"]["gate_verdicts"] == 0
+        rows = store.status().rows
+        assert rows is not None
+        assert rows["benchmark_transactions"] == 1 and rows["gate_verdicts"] == 0

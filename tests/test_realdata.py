@@ -65,7 +65,8 @@ def test_exports_hold_47_distinct_transactions(seed_batch):
 def test_push_everything_then_again(cli, use_db):
     assert REALDATA is not None
     first = cli("push", REALDATA / "seed-results", "--skip-invalid", "--json")
-    assert first.code == 0, first.err
+    assert first.code == 2, first.err  # the valid files are stored; the refused ones said so
+    assert first.err.count("refused ") == 10  # 4 summaries, 3 conflicts, text, truncated, …
     outcomes = json.loads(first.out)
     assert sum(o["created"] for o in outcomes) == 26 + 8 + 1 + 47
     with psycopg.connect(use_db) as conn:
@@ -113,5 +114,5 @@ def test_push_everything_then_again(cli, use_db):
 def test_convert_every_readable_file(cli, tmp_path):
     assert REALDATA is not None
     result = cli("convert", REALDATA / "seed-results", "--skip-invalid", "-o", tmp_path / "native")
-    assert result.code == 0, result.err
+    assert result.code == 2 and result.err.count("refused ") == 10, result.err
     assert len(list((tmp_path / "native").glob("*.json"))) == 26 + 8 + 1 + 47

@@ -57,16 +57,31 @@ def test_workflows_are_valid():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def _dirty_cells(notebook: dict) -> list[int]:
+    """Indexes of code cells that carry outputs or an execution count."""
+    return [
+        i
+        for i, cell in enumerate(notebook["cells"])
+        if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count"))
+    ]
+
+
+def test_the_output_check_finds_outputs():
+    clean = {"cells": [{"cell_type": "code", "outputs": [], "execution_count": None}]}
+    ran = {"cells": [{"cell_type": "markdown"}, {"cell_type": "code", "execution_count": 3}]}
+    printed = {"cells": [{"cell_type": "code", "outputs": [{"output_type": "stream"}]}]}
+    assert (_dirty_cells(clean), _dirty_cells(ran), _dirty_cells(printed)) == ([], [1], [0])
+
+
 def test_notebooks_are_committed_without_outputs():
-    for notebook in sorted((REPO / "notebooks").rglob("*.ipynb")):
-        if ".ipynb_checkpoints" in notebook.parts:
-            continue
-        cells = json.loads(notebook.read_text())["cells"]
-        dirty = [
-            i
-            for i, c in enumerate(cells)
-            if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
-        ]
+    notebooks = [
+        path
+        for path in sorted((REPO / "notebooks").rglob("*.ipynb"))
+        if ".ipynb_checkpoints" not in path.parts
+    ]
+    assert notebooks, "the notebooks folder holds no notebook"
+    for notebook in notebooks:
+        dirty = _dirty_cells(json.loads(notebook.read_text()))
         assert not dirty, f"{notebook.name}: clear the outputs of cells {dirty}"
 
 
@@ -88,3 +103,24 @@ def test_cli_start_up_imports_no_heavy_library():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_import_layers_are_kept():
+    """formats -> store -> analysis -> api -> faces: no import runs back up (import-linter)."""
+    done = subprocess.run(
+        [str(BIN / "lint-imports"), "--no-cache"], cwd=REPO, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    kept = re.search(r"Contracts: (\d+) kept, (\d+) broken", done.stdout)
+    assert kept and int(kept.group(1)) >= 3 and kept.group(2) == "0", done.stdout[-500:]
+
+
+def test_types_check():
+    """mypy over the package, as `make lint` runs it (its cache is .mypy_cache, ignored)."""
+    done = subprocess.run(
+        [str(BIN / "mypy")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr

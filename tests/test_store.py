@@ -77,7 +77,7 @@ def test_failed_run_is_stored_but_never_current(store):
     assert outcome.version == 2 and outcome.event == "hold"
     assert "30/30 cases failed: HTTP 503" in outcome.status_reason
     [snap] = store.snapshots()
-    assert snap["version"] == 1
+    assert snap.version == 1
     event = store.conn.execute(
         "SELECT event_type, reason FROM snapshot_events ORDER BY id DESC LIMIT 1"
     ).fetchone()
@@ -87,14 +87,14 @@ def test_failed_run_is_stored_but_never_current(store):
 def test_first_run_failed_leaves_no_current(store):
     store.push([("down.json", _run(outage="HTTP 503"))])
     [snap] = store.snapshots()
-    assert snap["version"] is None and snap["versions"] == 1 and snap["unhealthy"] == 1
+    assert snap.version is None and snap.versions == 1 and snap.unhealthy == 1
 
 
 def test_backfilled_older_run_keeps_the_pointer(store):
     store.push([("new.json", _run(day=5))])
     [outcome] = store.push([("old.json", _run(day=2))])
     assert outcome.version == 2 and not outcome.current and outcome.event == "hold"
-    assert store.snapshots()[0]["version"] == 1
+    assert store.snapshots()[0].version == 1
 
 
 @pytest.mark.parametrize(
@@ -158,7 +158,7 @@ def test_configurations_are_separate(store):
         ]
     )
     snaps = store.snapshots()
-    assert len(snaps) == 4 and all(s["version"] == 1 for s in snaps)
+    assert len(snaps) == 4 and all(s.version == 1 for s in snaps)
     assert len(store.snapshots(ConfigFilter(model="openai"))) == 3
     assert len(store.snapshots(ConfigFilter(environment="local"))) == 1
 
@@ -167,7 +167,7 @@ def test_rollback_moves_the_pointer_with_an_event(store):
     store.push([(f"{d}.json", _run(day=d)) for d in range(3)])
     move = store.rollback(ConfigFilter(model="openai"), 1, reason="v3 leaks PHI", actor="alice")
     assert (move.event, move.from_version, move.to_version) == ("rollback", 3, 1)
-    assert store.snapshots()[0]["version"] == 1
+    assert store.snapshots()[0].version == 1
     event = store.conn.execute(
         "SELECT event_type, from_version, to_version, reason, actor FROM snapshot_events "
         "ORDER BY id DESC LIMIT 1"
@@ -181,8 +181,10 @@ def test_rollback_moves_the_pointer_with_an_event(store):
 
 def test_rollback_refuses_failed_runs_unless_forced(store):
     store.push([("ok.json", _run(day=0)), ("down.json", _run(day=1, outage="HTTP 503"))])
-    with pytest.raises(UsageError, match="--force"):
+    with pytest.raises(UsageError, match="unless forced") as refused:
         store.rollback(ConfigFilter(model="openai"), 2, reason=None, actor="a")
+    assert "force=True" in str(refused.value) and "--force" not in str(refused.value)
+    assert refused.value.render(cli=True).endswith("(pass --force)")
     move = store.rollback(ConfigFilter(model="openai"), 2, reason="debug", actor="a", force=True)
     assert move.to_version == 2
     reason = store.conn.execute(
@@ -195,7 +197,8 @@ def test_rollback_errors_name_the_choices(store):
     store.push([("a.json", _run()), ("b.json", _run(prompt="v3-reasoning"))])
     with pytest.raises(UsageError, match="matches 2 configurations") as caught:
         store.rollback(ConfigFilter(model="openai"), 1, reason=None, actor="a")
-    assert "--prompt v3-reasoning" in str(caught.value)
+    assert "prompt=v3-reasoning" in str(caught.value)
+    assert "--prompt v3-reasoning" in caught.value.render(cli=True)
     with pytest.raises(UsageError, match="models: openai"):
         store.rollback(ConfigFilter(model="nobody"), 1, reason=None, actor="a")
     with pytest.raises(UsageError, match="version 9 does not exist"):
@@ -211,13 +214,13 @@ def test_quarantine_returns_the_pointer_to_the_previous_healthy_version(store):
     move = store.quarantine(latest.transaction_id, reason="endpoint outage", actor="bob")
     assert (move.event, move.from_version, move.to_version) == ("quarantine", 3, 2)
     [snap] = store.snapshots()
-    assert snap["version"] == 2
-    history = store.history(ConfigFilter(model="openai"))[0][1]
-    assert history[2]["effective_status"] == "quarantined"
-    assert history[2]["quarantine_reason"] == "endpoint outage"
+    assert snap.version == 2
+    history = store.history(ConfigFilter(model="openai"))[0].versions
+    assert history[2].effective_status == "quarantined"
+    assert history[2].quarantine_reason == "endpoint outage"
     again = store.quarantine(latest.transaction_id, reason="again", actor="bob")
     assert again.event is None and "already quarantined" in again.message
-    with pytest.raises(UsageError, match="--force"):
+    with pytest.raises(UsageError, match="unless forced"):
         store.rollback(ConfigFilter(model="openai"), 3, reason=None, actor="a")
 
 
@@ -225,7 +228,7 @@ def test_quarantine_of_the_only_version_clears_the_pointer(store):
     [outcome] = store.push([("a.json", _run())])
     move = store.quarantine(outcome.transaction_id, reason="bad run", actor="a")
     assert move.to_version is None
-    assert store.snapshots()[0]["version"] is None
+    assert store.snapshots()[0].version is None
 
 
 def test_quarantine_of_history_keeps_the_pointer_and_release_undoes_it(store):
@@ -245,22 +248,25 @@ def test_quarantine_needs_a_reason_and_a_real_transaction(store):
     with pytest.raises(UsageError, match="no transaction 99"):
         store.quarantine(99, reason="x", actor="a")
     [outcome] = store.push([("a.json", _run())])
-    with pytest.raises(UsageError, match="--reason"):
+    with pytest.raises(UsageError, match="a reason is required") as caught:
         store.quarantine(outcome.transaction_id, reason="  ", actor="a")
+    assert "--reason" in caught.value.render(cli=True)
 
 
 def test_history_lists_versions_and_events(store):
     store.push([(f"{d}.json", _run(day=d)) for d in range(2)])
-    [(config, versions, events)] = store.history(ConfigFilter(model="openai"))
-    assert config[0] == "openai"
-    assert [v["version"] for v in versions] == [1, 2]
-    assert [v["is_current"] for v in versions] == [False, True]
-    assert [e["event_type"] for e in events] == ["promote", "promote"]
+    [found] = store.history(ConfigFilter(model="openai"))
+    assert found.configuration.model == "openai"
+    assert [v.version for v in found.versions] == [1, 2]
+    assert [v.is_current for v in found.versions] == [False, True]
+    assert [e.event_type for e in found.events] == ["promote", "promote"]
+    frame = found.versions.to_frame()
+    assert list(frame["version"]) == [1, 2] and "effective_status" in frame.columns
 
 
 def test_status_counts(store):
     store.push([("a.json", _run())])
     info = store.status()
-    assert info["revision"] == info["head"]
-    assert info["rows"]["benchmark_transactions"] == 1
-    assert not info["embedded"]
+    assert info.revision == info.head and info.up_to_date
+    assert info.rows is not None and info.rows["benchmark_transactions"] == 1
+    assert not info.embedded

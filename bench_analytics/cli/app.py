@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 if TYPE_CHECKING:
-    from bench_analytics.formats.common import ReadOptions
-    from bench_analytics.store import Store
+    from bench_analytics.api import Bench
 
 app = typer.Typer(
     name="bench-analytics",
@@ -37,7 +35,9 @@ def _root(
     """Keep LLM benchmark history in Postgres: push results, see what is current, roll back.
 
     The store is the PostgreSQL at BENCH_DATABASE_URL, or an embedded one under ./.bench/.
-    Exit codes: 0 ok, 1 regression, 2 bad input or usage, 3 store unreachable.
+
+    Exit codes: 0 ok · 1 significant regression · 2 bad input, usage or configuration
+    3 store unreachable or schema too old · 4 any other failure (BENCH_DEBUG=1: traceback)
     """
 
 
@@ -51,37 +51,17 @@ def examples(*lines: str) -> str:
     return f"[b]Examples[/]\n\n{body}"
 
 
-def open_store() -> Store:
-    """Open the configured store (embedded unless BENCH_DATABASE_URL is set)."""
-    from bench_analytics.store import Store
+def open_bench() -> Bench:
+    """The library session every command works through (store opened on first need)."""
+    from bench_analytics.api import Bench
 
-    return Store.open()
-
-
-def read_options(model: str | None, dataset_version: str | None) -> ReadOptions:
-    """Reader options from flags plus the team's alias file (BENCH_MODEL_ALIASES)."""
-    from bench_analytics.config import get_settings
-    from bench_analytics.formats.common import ReadOptions
-    from bench_analytics.naming import load_alias_file
-    from bench_analytics.pricing import load_prices
-
-    settings = get_settings()
-    aliases = load_alias_file(Path(settings.model_aliases)) if settings.model_aliases else {}
-    return ReadOptions(
-        model_key=model,
-        dataset_version=dataset_version,
-        aliases=aliases,
-        prices=load_prices(settings.prices),
-    )
-
-
-def current_actor() -> str:
-    """Who runs this command (GITHUB_ACTOR, git user.name or the OS user)."""
-    from bench_analytics.context import detect_context
-
-    return detect_context().triggered_by or "unknown"
+    return Bench()
 
 
 FORMAT_HELP = (
     "Input format: auto, native, seed-documents, seed-patients, seed-monitoring, supabase-export."
 )
+JsonOpt = typer.Option(False, "--json", help="Print JSON instead of tables.")
+DatasetOpt = typer.Option(None, "--dataset", help="Dataset version (narrows model@… refs).")
+PromptOpt = typer.Option(None, "--prompt", help="Prompt version (narrows model@… refs).")
+EnvOpt = typer.Option(None, "--environment", "-e", help="Environment (local, github-actions …).")

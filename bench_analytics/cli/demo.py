@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from bench_analytics.cli import render
-from bench_analytics.cli.app import app, examples, open_store
+from bench_analytics.cli.app import app, examples, open_bench
 
 
 @app.command(epilog=examples("bench-analytics demo", "bench-analytics demo --write results/demo"))
@@ -21,36 +21,36 @@ def demo(
 
     Running it again pushes nothing new: the same seed gives the same content.
     """
-    from bench_analytics.fixtures import sample_history, write_results
+    from bench_analytics.cli.tables import print_snapshots
 
-    runs = sample_history(seed=seed, commits=commits, patients=patients)
-    if write:
-        write_results(runs, write)
-        render.out.print(f"wrote {len(runs)} result files to {write}/")
-    from rich.progress import Progress
-
-    with open_store() as store:
-        render.out.print(f"store: {store.display_url}")
-        with Progress(console=render.err, transient=True) as progress:
-            task = progress.add_task("pushing sample history", total=len(runs))
-            outcomes = store.push(
-                [(f"demo:{r.model.key}@{r.provenance.commit_sha[:8]}", r) for r in runs],
-                on_each=lambda _: progress.advance(task),
-            )
-        rows = store.snapshots()
-    created = sum(o.created for o in outcomes)
-    failed = sum(o.status == "failed" for o in outcomes)
-    render.out.print(
-        f"pushed {len(outcomes)} runs ({created} new, {len(outcomes) - created} already stored; "
-        f"{failed} failed {'run' if failed == 1 else 'runs'} kept out of the current pointer)"
-    )
-    for held in (o for o in outcomes if o.created and o.regressions):
-        render.out.print(
-            f"[bold red]regression held:[/] {held.model_key} {held.prompt_version} version "
-            f"{held.version}: {held.event_reason}"
+    with open_bench() as bench, render.progress(None, "demo", always=True) as bar:
+        task = bar.add_task("pushing sample history", total=None)
+        report = bench.demo(
+            seed=seed,
+            commits=commits,
+            patients=patients,
+            write=write,
+            on_push=lambda _: bar.advance(task),
         )
-    render.out.print(render.snapshots_table(rows))
-    render.out.print(
+        where = bench.store().display_url
+        rows = bench.snapshots()
+    render.line(f"store: {where}")
+    if write:
+        render.line(f"wrote {len(report.pushed)} result files to {write}/")
+    failed = sum(o.status == "failed" for o in report.outcomes)
+    render.line(
+        f"pushed {len(report.pushed)} runs ({report.created} new, "
+        f"{len(report.pushed) - report.created} already stored; {failed} failed "
+        f"{'run' if failed == 1 else 'runs'} kept out of the current pointer)"
+    )
+    for item in report.regressions:
+        o = item.outcome
+        render.line(
+            ("regression held: ", "bold red"),
+            f"{o.model_key} {o.prompt_version} version {o.version}: {o.event_reason}",
+        )
+    print_snapshots(rows)
+    render.line(
         "next: bench-analytics history gemini --prompt v2-structured   "
         "(an HTTP 503 outage, stored as failed)\n"
         "      bench-analytics history medgemma --prompt v2-structured "

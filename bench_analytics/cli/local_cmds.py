@@ -9,10 +9,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from bench_analytics.cli import render
-from bench_analytics.cli.app import app, examples, read_options
+from bench_analytics.cli.app import app, examples, open_bench
 from bench_analytics.errors import BenchError, UsageError
-from bench_analytics.local import output as results
-from bench_analytics.local.guard import sql_errors
 
 if TYPE_CHECKING:
     from bench_analytics.local import Session
@@ -83,6 +81,7 @@ def sql(
     Statements that would write (INSERT, CREATE, COPY, ATTACH, SET …) are refused.
     """
     from bench_analytics.local import connect
+    from bench_analytics.local import output as results
 
     try:
         kind = results.resolve_format(fmt, output)
@@ -91,7 +90,7 @@ def sql(
             statement = sys.stdin.read()
             if not statement.strip():
                 raise UsageError("no SQL given: pass it as an argument or on stdin")
-        options = read_options(None, None)
+        options = open_bench().read_options()
         with connect(path, central=central, options=options, on_notice=_notice) as session:
             if interactive:
                 from bench_analytics.local.shell import run_shell
@@ -117,6 +116,9 @@ def _emit(
     session: Session, relations: list[Any], kind: str, output: Path | None, max_rows: int
 ) -> None:
     """Show or write the results of the statements."""
+    from bench_analytics.local import output as results
+    from bench_analytics.local.guard import sql_errors
+
     if kind == "table":
         with sql_errors():
             rendered = [results.table(relation, max_rows)[0] for relation in relations]

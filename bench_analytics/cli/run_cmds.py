@@ -4,15 +4,29 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from bench_analytics.cli import render
-from bench_analytics.cli.app import app, examples
-from bench_analytics.files import result_file_name, write_atomic
+from bench_analytics.cli.app import (
+    DatasetOpt,
+    EnvOpt,
+    JsonOpt,
+    PromptOpt,
+    app,
+    examples,
+    open_bench,
+)
+from bench_analytics.errors import EXIT_INTERRUPTED, UsageError
+
+if TYPE_CHECKING:
+    from bench_analytics.model import CaseResult
+    from bench_analytics.store.cases import CasePage
 
 cases_app = typer.Typer(
-    help="Case sets: generate a synthetic one, inspect any.", no_args_is_help=True
+    help="Case sets (generate, show) and the cases of stored runs (list, compare).",
+    no_args_is_help=True,
 )
 app.add_typer(cases_app, name="cases")
 
@@ -28,13 +42,10 @@ def cases_generate(
     name: str | None = typer.Option(None, help="Name of the set (default synthetic-s<seed>-n<N>)."),
 ) -> None:
     """Write a synthetic case set: patients, bills with CPT codes, expected issues."""
-    from bench_analytics.runner.cases import write_case_set
-    from bench_analytics.runner.generate import generate_case_set
-
-    case_set = generate_case_set(patients, seed, name)
-    write_case_set(case_set, output)
+    with open_bench() as bench:
+        case_set = bench.generate_cases(output, patients=patients, seed=seed, name=name)
     issues = sum(len(c.expected_issues) for c in case_set.cases)
-    render.out.print(
+    render.line(
         f"wrote {len(case_set.cases)} cases ({issues} expected issues) to {output}/ — "
         f"dataset version {case_set.version}"
     )
@@ -46,9 +57,8 @@ def cases_show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """How many cases, which dataset version, which issues they hold."""
-    from bench_analytics.runner.case_folders import read_case_set
-
-    case_set = read_case_set(path)
+    with open_bench() as bench:
+        case_set = bench.case_set(path)
     kinds = Counter(issue.type for case in case_set.cases for issue in case.expected_issues)
     summary = {
         "name": case_set.name,
@@ -60,12 +70,124 @@ def cases_show(
     if as_json:
         render.emit_json(summary)
         return
-    render.out.print(
+    render.line(
         f"{summary['name']}: {summary['cases']} cases "
         f"({summary['clean_cases']} clean), dataset version {summary['version']}"
     )
     for kind, count in kinds.most_common():
-        render.out.print(f"  {kind:<28}{count:>6}")
+        render.line(f"  {kind:<28}{count:>6}")
+
+
+CaseRefArg = typer.Argument(..., help="A stored run: tx:ID or model@current|previous|pinned|N.")
+IssueTypeOpt = typer.Option(None, "--issue-type", help="Cases expecting this issue type.")
+CategoryOpt = typer.Option(None, "--category", help="Cases expecting an issue of this category.")
+DomainOpt = typer.Option(
+    None, "--domain/--no-domain", help="Cases with (or without) domain-knowledge issues."
+)
+SearchOpt = typer.Option(None, "--search", help="Part of the case id.")
+LimitOpt = typer.Option(50, "--limit", min=1, help="Rows per page.")
+OffsetOpt = typer.Option(0, "--offset", min=0, help="Rows to skip.")
+
+
+@cases_app.command(
+    "list",
+    epilog=examples(
+        "bench-analytics cases list medgemma@current --prompt v2-structured",
+        "bench-analytics cases list tx:42 --status error --json",
+    ),
+)
+def cases_list(
+    run: str = CaseRefArg,
+    status: str | None = typer.Option(None, help="ok or error."),
+    issue_type: str | None = IssueTypeOpt,
+    category: str | None = CategoryOpt,
+    domain: bool | None = DomainOpt,
+    search: str | None = SearchOpt,
+    limit: int = LimitOpt,
+    offset: int = OffsetOpt,
+    dataset: str | None = DatasetOpt,
+    prompt: str | None = PromptOpt,
+    environment: str | None = EnvOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """The cases of one stored run: status, tp/fp/fn, F1, latency, cost, error."""
+    if status not in {None, "ok", "error"}:
+        raise UsageError(f"--status '{status}': use ok or error")
+    with open_bench() as bench:
+        page = bench.cases(
+            run,
+            status=status,  # type: ignore[arg-type]
+            issue_type=issue_type,
+            category=category,
+            domain_knowledge=domain,
+            search=search,
+            limit=limit,
+            offset=offset,
+            dataset=dataset,
+            prompt=prompt,
+            environment=environment,
+        )
+    _show_cases(page, run, as_json)
+
+
+@cases_app.command(
+    "compare",
+    epilog=examples(
+        "bench-analytics cases compare medgemma@2 medgemma@3 --prompt v2-structured",
+        "bench-analytics cases compare tx:41 tx:57 --change all --json",
+    ),
+)
+def cases_compare(
+    baseline: str = CaseRefArg,
+    candidate: str = typer.Argument(..., help="The same kinds of reference."),
+    change: str = typer.Option(
+        "worse", help="worse (default), better, error, same, added, removed (commas), or all."
+    ),
+    issue_type: str | None = IssueTypeOpt,
+    category: str | None = CategoryOpt,
+    domain: bool | None = DomainOpt,
+    search: str | None = SearchOpt,
+    limit: int = LimitOpt,
+    offset: int = OffsetOpt,
+    dataset: str | None = DatasetOpt,
+    prompt: str | None = PromptOpt,
+    environment: str | None = EnvOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Two runs case by case: the cases that got worse first (largest F1 drop first)."""
+    changes = None if change == "all" else [part.strip() for part in change.split(",")]
+    with open_bench() as bench:
+        page = bench.cases(
+            baseline,
+            candidate,
+            change=changes,
+            issue_type=issue_type,
+            category=category,
+            domain_knowledge=domain,
+            search=search,
+            limit=limit,
+            offset=offset,
+            dataset=dataset,
+            prompt=prompt,
+            environment=environment,
+        )
+    _show_cases(page, f"{baseline} → {candidate} ({change})", as_json)
+
+
+def _show_cases(page: CasePage, title: str, as_json: bool) -> None:
+    from bench_analytics.cli.tables import print_cases
+
+    if as_json:
+        render.emit_json(
+            {
+                "total": page.total,
+                "offset": page.offset,
+                "counts": page.counts,
+                "rows": page.rows.as_dicts(),
+            }
+        )
+    else:
+        print_cases(page, title)
 
 
 @app.command(
@@ -107,30 +229,10 @@ def run(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from bench_analytics.config import get_settings
-    from bench_analytics.context import PushContext, apply_context, detect_context
-    from bench_analytics.formats import check_model_key
-    from bench_analytics.health import assess
-    from bench_analytics.runner.case_folders import read_case_set
-    from bench_analytics.runner.engine import run_benchmark
-    from bench_analytics.runner.providers import make_provider
+    from bench_analytics.runner.interrupt import RunInterrupted
 
-    settings = get_settings()
-    check_model_key(model_key)
-    case_set = read_case_set(cases)
-    provider = make_provider(
-        model,
-        settings=settings,
-        prompt_path=prompt,
-        prompt_version=prompt_version,
-        model_key=model_key,
-        concurrency=concurrency,
-        temperature=temperature,
-        timeout=timeout,
-    )
-    errors = 0
     progress = Progress(
-        TextColumn(f"[bold]{provider.model.key}"),
+        TextColumn("[bold]running"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[errors]} errors"),
@@ -138,77 +240,54 @@ def run(
         console=render.err,
         transient=True,
     )
+    task = progress.add_task("run", total=None, errors=0)
+    errors = 0
 
-    def on_case(result) -> None:
+    def on_case(result: CaseResult) -> None:
         nonlocal errors
         errors += result.status == "error"
         progress.update(task, advance=1, errors=errors)
 
     try:
-        with progress:
-            task = progress.add_task("run", total=len(case_set.cases), errors=0)
-            result = run_benchmark(provider, case_set, concurrency=concurrency, on_case=on_case)
-    except KeyboardInterrupt:
-        render.err.print("interrupted: nothing was written")
-        raise typer.Exit(130) from None
-    result = apply_context(result, PushContext(environment=environment), detect_context())
-    output.mkdir(parents=True, exist_ok=True)
-    path = output / result_file_name(result)
-    write_atomic(path, result.to_json())
-    written = [path]
-    if emit_legacy:
-        import orjson
-
-        from bench_analytics.runner.legacy import legacy_patient_benchmark
-
-        legacy = output / f"patient_benchmark_{result.model.key}.json"
-        write_atomic(
-            legacy,
-            orjson.dumps(legacy_patient_benchmark(result, case_set), option=orjson.OPT_INDENT_2),
-        )
-        written.append(legacy)
-    health = assess(result, settings.failure_threshold)
-    summary = {
-        "file": str(path),
-        "files": [str(p) for p in written],
-        "model": result.model.key,
-        "prompt_version": result.prompt_version,
-        "dataset_version": result.dataset.version,
-        "cases": len(result.cases),
-        "errors": errors,
-        "status": health.status,
-        "reason": health.reason,
-        **{
-            k: result.metrics.get(k)
-            for k in (
-                "f1",
-                "precision",
-                "recall",
-                "latency_p50_ms",
-                "cost_usd",
-                "cost_per_detected_issue_usd",
+        with open_bench() as bench, progress:
+            report = bench.run(
+                model,
+                cases,
+                prompt=prompt,
+                prompt_version=prompt_version,
+                model_key=model_key,
+                concurrency=concurrency,
+                timeout=timeout,
+                temperature=temperature,
+                output=output,
+                emit_legacy=emit_legacy,
+                environment=environment,
+                push=push,
+                on_start=lambda total: progress.update(task, total=total),
+                on_case=on_case,
             )
-        },
-    }
-    if as_json and not push:
-        render.emit_json(summary)
+    except RunInterrupted:
+        render.note("interrupted: nothing was written")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    if as_json and report.push is None:
+        render.emit_json(report.summary())
     elif not as_json:
-        _print_summary(summary)
-    if push:
-        from bench_analytics.cli.ingest import push_and_report
+        _print_summary(report.summary())
+    if report.push is not None:
+        from bench_analytics.cli.ingest import show_push
 
-        push_and_report([(path.name, result)], as_json=as_json)
+        show_push(report.push, as_json=as_json)
 
 
-def _print_summary(summary: dict) -> None:
+def _print_summary(summary: dict[str, Any]) -> None:
     from bench_analytics.report import fmt_value
 
     for path in summary["files"]:
-        render.out.print(f"wrote {path}")
+        render.line(f"wrote {path}")
     if summary["status"] == "failed":
-        render.out.print(f"[bold red]run failed:[/] {summary['reason']}")
+        render.line(("run failed: ", "bold red"), str(summary["reason"]))
         return
-    render.out.print(
+    render.line(
         f"{summary['model']} on {summary['dataset_version']} ({summary['cases']} cases, "
         f"{summary['errors']} errors): F1 {fmt_value('f1', summary['f1'])}, precision "
         f"{fmt_value('precision', summary['precision'])}, recall "

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from bench_analytics.cli import render
-from bench_analytics.cli.app import app, current_actor, db_app, examples, open_store
+from bench_analytics.cli.app import (
+    DatasetOpt,
+    EnvOpt,
+    JsonOpt,
+    PromptOpt,
+    app,
+    db_app,
+    examples,
+    open_bench,
+)
+from bench_analytics.errors import UsageError
 
-JsonOpt = typer.Option(False, "--json", help="Print JSON instead of tables.")
-DatasetFilter = typer.Option(None, "--dataset", help="Dataset version.")
-PromptFilter = typer.Option(None, "--prompt", help="Prompt version.")
-EnvFilter = typer.Option(None, "--environment", "-e", help="Environment (local, github-actions …).")
+if TYPE_CHECKING:
+    from bench_analytics.store.records import PointerMove
 
 
-def _selector(model, dataset=None, prompt=None, environment=None):
-    from bench_analytics.store import ConfigFilter
-
-    return ConfigFilter(model=model, dataset=dataset, prompt=prompt, environment=environment)
+def show_move(move: PointerMove, as_json: bool) -> None:
+    """A pointer command's outcome: JSON, or 'model/dataset/prompt/env: what happened'."""
+    if as_json:
+        render.emit_json(move.as_dict())
+    else:
+        render.line(f"{move.config}: {move.message}")
 
 
 @app.command(
@@ -26,20 +38,27 @@ def _selector(model, dataset=None, prompt=None, environment=None):
 )
 def snapshots(
     model: str | None = typer.Option(None, "--model", "-m", help="Only this model key."),
-    environment: str | None = EnvFilter,
+    dataset: str | None = DatasetOpt,
+    prompt: str | None = PromptOpt,
+    environment: str | None = EnvOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """The current snapshot of every configuration (model, dataset, prompt, environment)."""
-    with open_store() as store:
-        rows = store.snapshots(_selector(model, environment=environment))
+    from bench_analytics.cli.tables import print_snapshots
+
+    with open_bench() as bench:
+        rows = bench.snapshots(model=model, dataset=dataset, prompt=prompt, environment=environment)
     if as_json:
-        render.emit_json(rows)
-    elif not rows and (model or environment):
-        render.out.print("No configuration matches the filter.")
+        render.emit_json(rows.as_dicts())
+    elif not rows and (model or dataset or prompt or environment):
+        render.line("No configuration matches the filter.")
     elif not rows:
-        render.out.print("The store holds no results yet: push some with `bench-analytics push`.")
+        render.line(
+            "The store holds no results yet: push some with `bench-analytics push`, "
+            "or run `bench-analytics demo` for a sample history."
+        )
     else:
-        render.out.print(render.snapshots_table(rows))
+        print_snapshots(rows)
 
 
 @app.command(
@@ -50,31 +69,20 @@ def snapshots(
 )
 def history(
     model: str = typer.Argument(..., help="Model key, e.g. medgemma."),
-    dataset: str | None = DatasetFilter,
-    prompt: str | None = PromptFilter,
-    environment: str | None = EnvFilter,
+    dataset: str | None = DatasetOpt,
+    prompt: str | None = PromptOpt,
+    environment: str | None = EnvOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Every version of a model's configurations, the current one marked, and pointer events."""
-    with open_store() as store:
-        found = store.history(_selector(model, dataset, prompt, environment))
+    from bench_analytics.cli.tables import print_history
+
+    with open_bench() as bench:
+        found = bench.history(model, dataset=dataset, prompt=prompt, environment=environment)
     if as_json:
-        render.emit_json(
-            [
-                {
-                    "configuration": dict(
-                        zip(("model", "dataset", "prompt", "environment"), c, strict=True)
-                    ),
-                    "versions": v,
-                    "events": e,
-                }
-                for c, v, e in found
-            ]
-        )
-        return
-    for config, versions, events in found:
-        render.out.print(render.versions_table(config, versions))
-        render.out.print(render.events_table(events))
+        render.emit_json([item.as_dict() for item in found])
+    else:
+        print_history(found)
 
 
 @app.command(
@@ -93,30 +101,23 @@ def rollback(
     auto: bool = typer.Option(
         False, "--auto", help="Back to the newest healthy version without a regression verdict."
     ),
-    dataset: str | None = DatasetFilter,
-    prompt: str | None = PromptFilter,
-    environment: str | None = EnvFilter,
+    dataset: str | None = DatasetOpt,
+    prompt: str | None = PromptOpt,
+    environment: str | None = EnvOpt,
     reason: str | None = typer.Option(None, help="Why (stored in the event)."),
     force: bool = typer.Option(False, help="Allow a failed or quarantined run to become current."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Move the current pointer of one configuration; the move is an audited event."""
-    from bench_analytics.errors import UsageError
-
     if (to_version is None) == (not auto):
         raise UsageError("give either --to-version N or --auto")
-    selector = _selector(model, dataset, prompt, environment)
-    with open_store() as store:
-        if auto:
-            move = store.auto_rollback(selector, reason=reason, actor=current_actor())
+    where = {"dataset": dataset, "prompt": prompt, "environment": environment}
+    with open_bench() as bench:
+        if to_version is None:
+            move = bench.auto_rollback(model, reason=reason, **where)
         else:
-            move = store.rollback(
-                selector, to_version, reason=reason, actor=current_actor(), force=force
-            )
-    if as_json:
-        render.emit_json(move.as_dict())
-    else:
-        render.out.print(f"{'/'.join(move.config)}: {move.message}")
+            move = bench.rollback(model, to_version, reason=reason, force=force, **where)
+    show_move(move, as_json)
 
 
 @app.command(
@@ -132,44 +133,35 @@ def quarantine(
     as_json: bool = JsonOpt,
 ) -> None:
     """Mark a run as not a model result; if it was current, the pointer goes back."""
-    with open_store() as store:
-        move = store.quarantine(
-            transaction_id, reason=reason, actor=current_actor(), release=release
-        )
-    if as_json:
-        render.emit_json(move.as_dict())
-    else:
-        render.out.print(f"{'/'.join(move.config)}: {move.message}")
+    with open_bench() as bench:
+        move = bench.quarantine(transaction_id, reason=reason, release=release)
+    show_move(move, as_json)
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", epilog=examples("bench-analytics db upgrade"))
 def db_upgrade() -> None:
-    """Apply pending schema migrations (commands also do this on first use)."""
-    from bench_analytics.store import Store
-
-    with Store.open(migrate=False) as store:
-        before, after = store.upgrade()
-        render.out.print(
-            f"{store.display_url}: schema {before or 'empty'} -> {after}"
-            if before != after
-            else f"{store.display_url}: schema already at {after}"
-        )
+    """Apply pending schema migrations (writing commands also do this on first use)."""
+    with open_bench() as bench:
+        before, after = bench.upgrade()
+        where = bench.status().url
+    if before != after:
+        render.line(f"{where}: schema {before or 'empty'} -> {after}")
+    else:
+        render.line(f"{where}: schema already at {after}")
 
 
-@db_app.command("status")
+@db_app.command("status", epilog=examples("bench-analytics db status --json"))
 def db_status(as_json: bool = JsonOpt) -> None:
     """Where the store is, its schema revision and row counts."""
-    from bench_analytics.store import Store
-
-    with Store.open(migrate=False) as store:
-        info = store.status()
+    with open_bench() as bench:
+        info = bench.status()
     if as_json:
-        render.emit_json(info)
+        render.emit_json(info.as_dict())
         return
-    kind = f"embedded, under {info['home']}" if info["embedded"] else "external"
-    render.out.print(f"store:    {info['url']} ({kind})")
-    render.out.print(f"server:   PostgreSQL {info['server_version']}")
-    pending = "" if info["revision"] == info["head"] else "  [yellow](run `db upgrade`)[/]"
-    render.out.print(f"schema:   {info['revision'] or 'empty'} (newest {info['head']}){pending}")
-    for table, count in (info["rows"] or {}).items():
-        render.out.print(f"  {table:<26}{count:>10,}")
+    kind = f"embedded, under {info.home}" if info.embedded else "external"
+    render.line(f"store:    {info.url} ({kind})")
+    render.line(f"server:   PostgreSQL {info.server_version}")
+    pending = "" if info.up_to_date else ("  (run `bench-analytics db upgrade`)", "yellow")
+    render.line(f"schema:   {info.revision or 'empty'} (newest {info.head})", pending)
+    for table, number in (info.rows or {}).items():
+        render.line(f"  {table:<26}{number:>10,}")

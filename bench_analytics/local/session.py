@@ -27,7 +27,7 @@ def new_connection() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that never downloads anything, with times in UTC."""
     import duckdb
 
-    from bench_analytics.local.native import HEALTH_MACROS
+    from bench_analytics.local.native import register_health
     from bench_analytics.metrics import REGISTRY
 
     con = duckdb.connect(
@@ -35,7 +35,7 @@ def new_connection() -> duckdb.DuckDBPyConnection:
     )
     con.execute("SET TimeZone = 'UTC'")
     con.execute("CREATE SCHEMA _bench")
-    con.execute(HEALTH_MACROS)
+    register_health(con)
     con.execute("CREATE TABLE _bench.metric_registry (name TEXT, unit TEXT, direction TEXT)")
     con.executemany(
         "INSERT INTO _bench.metric_registry VALUES (?, ?, ?)",
@@ -168,7 +168,8 @@ class Session:
 
     def query(self, sql: str) -> pd.DataFrame:
         """The result of the last statement as a pandas DataFrame."""
-        return self.arrow(sql).to_pandas()
+        frame: pd.DataFrame = self.arrow(sql).to_pandas()
+        return frame
 
     def tables(self) -> list[tuple[str, str]]:
         """(schema, view) of every view a query can use."""

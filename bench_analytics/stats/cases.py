@@ -83,7 +83,7 @@ class CaseTable:
 
     def passed(self) -> np.ndarray:
         """A case passes when nothing was missed and nothing was made up."""
-        return (self.fp == 0) & (self.fn == 0)
+        return np.asarray((self.fp == 0) & (self.fn == 0), dtype=bool)
 
     def has_latency(self) -> bool:
         return self.n > 0 and not np.isnan(self.latency).any()
@@ -102,13 +102,16 @@ def align(a: CaseTable, b: CaseTable) -> tuple[CaseTable, CaseTable]:
     return a.take(ia), b.take(ib)
 
 
-def _safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    num = np.asarray(num, dtype=np.float64)
-    den = np.asarray(den, dtype=np.float64)
-    return np.divide(num, den, out=np.zeros(np.broadcast(num, den).shape), where=den > 0)
+def _safe_ratio(num: np.ndarray | float, den: np.ndarray | float) -> np.ndarray:
+    top = np.asarray(num, dtype=np.float64)
+    bottom = np.asarray(den, dtype=np.float64)
+    out = np.zeros(np.broadcast(top, bottom).shape)
+    return np.asarray(np.divide(top, bottom, out=out, where=bottom > 0))
 
 
-def prf_from_sums(tp, fp, fn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def prf_from_sums(
+    tp: np.ndarray | float, fp: np.ndarray | float, fn: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised precision, recall, F1 (0 where undefined) from count sums."""
     precision = _safe_ratio(tp, np.asarray(tp) + fp)
     recall = _safe_ratio(tp, np.asarray(tp) + fn)

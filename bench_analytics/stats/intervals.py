@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
@@ -14,10 +14,11 @@ from bench_analytics.stats.resample import (
     bootstrap_int_sums,
     percentile_interval,
 )
+from bench_analytics.tables import Record
 
 
 @dataclass(frozen=True)
-class Estimate:
+class Estimate(Record):
     """A metric value with its interval and how the interval was made."""
 
     metric: str
@@ -26,9 +27,6 @@ class Estimate:
     high: float
     method: str
     n: int
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -58,7 +56,13 @@ def jeffreys(successes: int, n: int, confidence: float = 0.95) -> tuple[float, f
     return low, high
 
 
-def _scores(table: CaseTable, averaging: str, confidence: float, resamples: int, rng):
+def _scores(
+    table: CaseTable,
+    averaging: str,
+    confidence: float,
+    resamples: int,
+    rng: np.random.Generator,
+) -> list[Estimate]:
     out: list[Estimate] = []
     sums = table.counts().sum(axis=0)
     boot = bootstrap_int_sums(table.counts(), resamples, rng)

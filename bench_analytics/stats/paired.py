@@ -107,7 +107,7 @@ class _Pair:
         if self.cost:
             means["cost_per_case_usd"] = (a.cost, b.cost)
         self.means = means
-        self.p95 = (a.latency, b.latency) if self.latency else None
+        self.p95 = (a.latency, b.latency)  # used only when both runs have latency
 
     def metric_names(self) -> list[str]:
         names = []
@@ -213,7 +213,7 @@ class PairedResult:
             z = np.where(spread > 0, observed / spread, np.where(observed > 0, np.inf, 0.0))
         top = scaled.max(axis=1)
         count = (top[:, None] >= z[None, :] - 1e-12).sum(axis=0)
-        return ((1 + count) / (1 + top.size)).clip(max=1.0).tolist()
+        return [float(p) for p in ((1 + count) / (1 + top.size)).clip(max=1.0)]
 
 
 def compare_paired(

@@ -108,11 +108,11 @@ def bootstrap_float_stat(
 
 def _apply(sample: np.ndarray, stat: str) -> np.ndarray:
     if stat == "mean":
-        return sample.mean(axis=1)
+        return np.asarray(sample.mean(axis=1))
     if stat == "p50":
-        return np.percentile(sample, 50, axis=1)
+        return np.asarray(np.percentile(sample, 50, axis=1))
     if stat == "p95":
-        return np.percentile(sample, 95, axis=1)
+        return np.asarray(np.percentile(sample, 95, axis=1))
     raise ValueError(f"unknown statistic {stat}")
 
 

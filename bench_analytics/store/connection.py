@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from bench_analytics.config import Settings
 from bench_analytics.errors import StoreUnavailableError
@@ -45,8 +45,30 @@ def _clean_reason(error: Exception, url: str) -> str:
 
 def connect(url: str, settings: Settings) -> psycopg.Connection:
     """Open a connection, retrying with exponential backoff; StoreUnavailableError at the end."""
+    try:  # the common case, without loading the retry machinery
+        return psycopg.connect(url, connect_timeout=settings.connect_timeout)
+    except psycopg.OperationalError as exc:
+        if settings.connect_attempts < 2:
+            raise _unreachable(url, settings, exc) from None
+    except psycopg.Error as exc:
+        raise _unreachable(url, settings, exc) from None
+    time.sleep(min(0.25, settings.connect_wait_max))
+    return _retry(url, settings, attempts=settings.connect_attempts - 1)
+
+
+def _unreachable(url: str, settings: Settings, exc: Exception) -> StoreUnavailableError:
+    return StoreUnavailableError(
+        f"cannot reach the store at {mask_url(url)} after {settings.connect_attempts} "
+        f"attempts: {_clean_reason(exc, url)}"
+    )
+
+
+def _retry(url: str, settings: Settings, *, attempts: int) -> psycopg.Connection:
+    """The remaining attempts, with exponential backoff between them."""
+    from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
     retrying = Retrying(
-        stop=stop_after_attempt(settings.connect_attempts),
+        stop=stop_after_attempt(attempts),
         wait=wait_exponential(multiplier=0.25, max=settings.connect_wait_max),
         retry=retry_if_exception_type(psycopg.OperationalError),
         reraise=True,
@@ -56,10 +78,7 @@ def connect(url: str, settings: Settings) -> psycopg.Connection:
             with attempt:
                 return psycopg.connect(url, connect_timeout=settings.connect_timeout)
     except psycopg.Error as exc:
-        raise StoreUnavailableError(
-            f"cannot reach the store at {mask_url(url)} after {settings.connect_attempts} "
-            f"attempts: {_clean_reason(exc, url)}"
-        ) from None
+        raise _unreachable(url, settings, exc) from None
     raise AssertionError("unreachable")  # pragma: no cover
 
 

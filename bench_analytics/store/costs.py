@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
 from bench_analytics.errors import UsageError
+from bench_analytics.store.records import CostRow
+from bench_analytics.tables import Table
 
 GROUPS = {
     "model": "model_key",
@@ -40,15 +41,15 @@ def parse_since(text: str | None, now: datetime | None = None) -> datetime | Non
         when = datetime.fromisoformat(text)
     except ValueError:
         raise UsageError(
-            f"--since '{text}': use 30d, 12h, 4w, 6m, a date (2026-01-31) or all"
+            f"since '{text}': use 30d, 12h, 4w, 6m, a date (2026-01-31) or all"
         ) from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def cost_report(conn: psycopg.Connection, since: datetime | None, by: str) -> list[dict[str, Any]]:
+def cost_report(conn: psycopg.Connection, since: datetime | None, by: str) -> Table[CostRow]:
     """One row per group: runs, failed runs, cases, tokens, cost, cost per detected issue."""
     if by not in GROUPS:
-        raise UsageError(f"--by '{by}': choose one of {', '.join(GROUPS)}")
+        raise UsageError(f"cost by '{by}': choose one of {', '.join(GROUPS)}")
     sql = f"""
         WITH runs AS (
             SELECT t.id, t.model_key, t.prompt_version, t.environment, t.effective_status,
@@ -64,24 +65,30 @@ def cost_report(conn: psycopg.Connection, since: datetime | None, by: str) -> li
                      t.case_count, t.cost_usd, run_at
         )
         SELECT {GROUPS[by]} AS "group",
-               count(*) AS runs,
-               count(*) FILTER (WHERE effective_status <> 'healthy') AS unhealthy_runs,
-               sum(case_count) AS cases,
+               count(*)::int AS runs,
+               (count(*) FILTER (WHERE effective_status <> 'healthy'))::int AS unhealthy_runs,
+               sum(case_count)::int AS cases,
                sum(input_tokens) AS input_tokens,
                sum(output_tokens) AS output_tokens,
                sum(cost_usd) AS cost_usd,
-               count(cost_usd) AS priced_runs,
+               count(cost_usd)::int AS priced_runs,
                sum(found) FILTER (WHERE cost_usd IS NOT NULL) AS issues_found
         FROM runs
         WHERE %(since)s::timestamptz IS NULL OR run_at >= %(since)s::timestamptz
         GROUP BY 1
         ORDER BY sum(cost_usd) DESC NULLS LAST, 1"""
     with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(sql, {"since": since}).fetchall()
-    for row in rows:
+        found_rows = cur.execute(sql, {"since": since}).fetchall()
+    table = Table(CostRow)
+    for row in found_rows:
         cost, found = row["cost_usd"], row["issues_found"]
-        row["cost_per_run_usd"] = (
-            cost / row["priced_runs"] if cost is not None and row["priced_runs"] else None
+        table.append(
+            CostRow(
+                **row,
+                cost_per_run_usd=(
+                    cost / row["priced_runs"] if cost is not None and row["priced_runs"] else None
+                ),
+                cost_per_detected_issue_usd=cost / found if cost is not None and found else None,
+            )
         )
-        row["cost_per_detected_issue_usd"] = cost / found if cost is not None and found else None
-    return rows
+    return table

@@ -1,77 +1,28 @@
-"""Audited moves of the current pointer: rollback/checkout and quarantine. Never an edit."""
+"""Audited moves of the current pointer: rollback/checkout, auto-rollback, quarantine, pins."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import psycopg
 
+from bench_analytics.configuration import Configuration
 from bench_analytics.errors import UsageError
-from bench_analytics.store.push import lock_configuration
-from bench_analytics.store.queries import Config, config_of, transaction
+from bench_analytics.store.moves import (
+    CONFIG_MATCH,
+    current_version,
+    lock_configuration,
+    move_pointer,
+)
+from bench_analytics.store.queries import transaction
+from bench_analytics.store.records import PointerMove
 
 
-@dataclass(frozen=True)
-class PointerMove:
-    """The outcome of a pointer command."""
-
-    config: Config
-    event: str | None
-    from_version: int | None
-    to_version: int | None
-    message: str
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-
-def _current_version(conn: psycopg.Connection, config: Config) -> int | None:
-    row = conn.execute(
-        """SELECT version FROM benchmark_snapshots
-           WHERE (model_key, dataset_version, prompt_version, environment) = (%s, %s, %s, %s)
-             AND is_current""",
-        config,
-    ).fetchone()
-    return row[0] if row else None
-
-
-def _set_current(conn: psycopg.Connection, config: Config, version: int | None) -> None:
-    conn.execute(
-        """UPDATE benchmark_snapshots SET is_current = false
-           WHERE (model_key, dataset_version, prompt_version, environment) = (%s, %s, %s, %s)
-             AND is_current""",
-        config,
-    )
-    if version is not None:
-        conn.execute(
-            """UPDATE benchmark_snapshots SET is_current = true
-               WHERE (model_key, dataset_version, prompt_version, environment)
-                     = (%s, %s, %s, %s) AND version = %s""",
-            (*config, version),
-        )
-
-
-def _event(
-    conn: psycopg.Connection,
-    config: Config,
-    kind: str,
-    from_version: int | None,
-    to_version: int | None,
-    transaction_id: int | None,
-    reason: str,
-    actor: str,
-) -> None:
-    conn.execute(
-        """INSERT INTO snapshot_events (model_key, dataset_version, prompt_version, environment,
-               event_type, from_version, to_version, transaction_id, reason, actor)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-        (*config, kind, from_version, to_version, transaction_id, reason, actor),
-    )
+def _kind(current: int | None, target: int) -> str:
+    return "rollback" if current is None or target < current else "checkout"
 
 
 def rollback(
     conn: psycopg.Connection,
-    config: Config,
+    config: Configuration,
     to_version: int,
     *,
     reason: str | None,
@@ -82,49 +33,102 @@ def rollback(
     with conn.transaction():
         lock_configuration(conn, config)
         target = conn.execute(
-            """SELECT transaction_id, effective_status, COALESCE(quarantine_reason, status_reason)
-               FROM snapshot_history
-               WHERE (model_key, dataset_version, prompt_version, environment)
-                     = (%s, %s, %s, %s) AND version = %s""",
+            f"""SELECT transaction_id, effective_status,
+                       COALESCE(quarantine_reason, status_reason)
+                FROM snapshot_history WHERE {CONFIG_MATCH} AND version = %s""",
             (*config, to_version),
         ).fetchone()
         if target is None:
             top = conn.execute(
-                """SELECT max(version) FROM benchmark_snapshots
-                   WHERE (model_key, dataset_version, prompt_version, environment)
-                         = (%s, %s, %s, %s)""",
-                config,
+                f"SELECT max(version) FROM benchmark_snapshots WHERE {CONFIG_MATCH}", config
             ).fetchone()
             raise UsageError(
-                f"version {to_version} does not exist for {'/'.join(config)} "
-                f"(versions 1..{top[0] if top else 0})"
+                f"version {to_version} does not exist for {config} "
+                f"(versions 1..{top[0] if top and top[0] else 0})"
             )
         tx_id, status, why = target
         if status != "healthy" and not force:
             raise UsageError(
-                f"version {to_version} is {status} ({why}); it cannot become current "
-                "unless you pass --force"
+                f"version {to_version} is {status} ({why}); it cannot become current unless forced",
+                hint="force=True",
+                cli_hint="pass --force",
             )
-        current = _current_version(conn, config)
+        current = current_version(conn, config)
         if current == to_version:
             return PointerMove(
                 config, None, current, current, f"version {current} is already current"
             )
-        kind = "rollback" if current is None or to_version < current else "checkout"
+        kind = _kind(current, to_version)
         text = reason or f"manual {kind} to version {to_version}"
         if status != "healthy":
             text += f" (forced: version is {status})"
-        _set_current(conn, config, to_version)
-        _event(conn, config, kind, current, to_version, tx_id, text, actor)
+        move_pointer(
+            conn,
+            config,
+            kind,
+            from_version=current,
+            to_version=to_version,
+            transaction_id=tx_id,
+            reason=text,
+            actor=actor,
+        )
     return PointerMove(config, kind, current, to_version, f"{kind}: {current} -> {to_version}")
 
 
-def _previous_healthy(conn: psycopg.Connection, config: Config, below: int) -> int | None:
+def auto_rollback(
+    conn: psycopg.Connection, config: Configuration, *, reason: str | None, actor: str
+) -> PointerMove:
+    """Return the pointer to the newest healthy version without a gated regression verdict."""
+    with conn.transaction():
+        lock_configuration(conn, config)
+        row = conn.execute(
+            f"""SELECT version, transaction_id FROM snapshot_history
+                WHERE {CONFIG_MATCH} AND effective_status = 'healthy'
+                  AND transaction_id NOT IN (SELECT transaction_id FROM regressed_transactions)
+                ORDER BY version DESC LIMIT 1""",
+            config,
+        ).fetchone()
+        if row is None:
+            raise UsageError(f"{config} has no healthy version without a regression to return to")
+        target, tx_id = row
+        current = current_version(conn, config)
+        if current == target:
+            return PointerMove(
+                config,
+                None,
+                current,
+                current,
+                f"version {current} is already the newest healthy, non-regressed version",
+            )
+        text = "auto: newest healthy version without a significant regression"
+        if reason:
+            text += f" ({reason})"
+        kind = _kind(current, target)
+        move_pointer(
+            conn,
+            config,
+            kind,
+            from_version=current,
+            to_version=target,
+            transaction_id=tx_id,
+            reason=text,
+            actor=actor,
+        )
+    return PointerMove(config, kind, current, target, f"{kind} (auto): {current} -> {target}")
+
+
+def _fallback(conn: psycopg.Connection, config: Configuration, leaving: int) -> int | None:
+    """Where the pointer goes when version ``leaving`` stops being current: the newest
+    healthy version before it; else (after a rollback to the oldest) the newest healthy
+    version, those without a regression verdict first; else none."""
     row = conn.execute(
-        """SELECT max(version) FROM snapshot_history
-           WHERE (model_key, dataset_version, prompt_version, environment) = (%s, %s, %s, %s)
-             AND version < %s AND effective_status = 'healthy'""",
-        (*config, below),
+        f"""SELECT version FROM snapshot_history
+            WHERE {CONFIG_MATCH} AND effective_status = 'healthy' AND version <> %s
+            ORDER BY version < %s DESC,
+                     transaction_id IN (SELECT transaction_id FROM regressed_transactions),
+                     version DESC
+            LIMIT 1""",
+        (*config, leaving, leaving),
     ).fetchone()
     return row[0] if row else None
 
@@ -134,13 +138,15 @@ def quarantine(
 ) -> PointerMove:
     """Mark a run as not a model result (or release it); a current run hands the pointer back."""
     if not reason.strip():
-        raise UsageError("--reason is required: say why (e.g. 'endpoint outage, HTTP 503')")
-    info = transaction(conn, transaction_id)
-    config = config_of(info)
+        raise UsageError(
+            "a reason is required: say why (e.g. 'endpoint outage, HTTP 503')",
+            cli_hint="--reason '…'",
+        )
+    config = transaction(conn, transaction_id).configuration
     with conn.transaction():
         lock_configuration(conn, config)
         info = transaction(conn, transaction_id)  # re-read under the lock
-        if info["quarantined"] != release:
+        if info.quarantined != release:
             state = "not quarantined" if release else "already quarantined"
             return PointerMove(config, None, None, None, f"transaction {transaction_id} is {state}")
         conn.execute(
@@ -148,82 +154,48 @@ def quarantine(
                VALUES (%s, %s, %s, %s)""",
             (transaction_id, "release" if release else "quarantine", reason, actor),
         )
-        if release or not info["is_current"]:
+        if release or not info.is_current:
             verb = "released" if release else "quarantined"
             return PointerMove(
                 config, None, None, None, f"transaction {transaction_id} {verb}; pointer unchanged"
             )
-        version = info["version"]
-        fallback = _previous_healthy(conn, config, version)
-        _set_current(conn, config, fallback)
-        _event(conn, config, "quarantine", version, fallback, transaction_id, reason, actor)
-    target = f"version {fallback}" if fallback else "no current version (none healthy before it)"
-    return PointerMove(
-        config, "quarantine", version, fallback, f"quarantined; pointer {version} -> {target}"
-    )
-
-
-def auto_rollback(
-    conn: psycopg.Connection, config: Config, *, reason: str | None, actor: str
-) -> PointerMove:
-    """Return the pointer to the newest healthy version without a gated regression verdict."""
-    with conn.transaction():
-        lock_configuration(conn, config)
-        row = conn.execute(
-            """SELECT max(h.version) FROM snapshot_history h
-               WHERE (h.model_key, h.dataset_version, h.prompt_version, h.environment)
-                     = (%s, %s, %s, %s)
-                 AND h.effective_status = 'healthy'
-                 AND h.transaction_id NOT IN (SELECT transaction_id FROM regressed_transactions)""",
+        fallback = _fallback(conn, config, info.version)
+        move_pointer(
+            conn,
             config,
-        ).fetchone()
-        target = row[0] if row else None
-        if target is None:
-            raise UsageError(
-                f"{'/'.join(config)} has no healthy version without a regression to return to"
-            )
-        current = _current_version(conn, config)
-        if current == target:
-            return PointerMove(
-                config,
-                None,
-                current,
-                current,
-                f"version {current} is already the newest healthy, non-regressed version",
-            )
-        tx = conn.execute(
-            """SELECT transaction_id FROM benchmark_snapshots
-               WHERE (model_key, dataset_version, prompt_version, environment)
-                     = (%s, %s, %s, %s) AND version = %s""",
-            (*config, target),
-        ).fetchone()[0]
-        text = "auto: newest healthy version without a significant regression"
-        if reason:
-            text += f" ({reason})"
-        kind = "rollback" if current is None or target < current else "checkout"
-        _set_current(conn, config, target)
-        _event(conn, config, kind, current, target, tx, text, actor)
-    return PointerMove(config, kind, current, target, f"{kind} (auto): {current} -> {target}")
+            "quarantine",
+            from_version=info.version,
+            to_version=fallback,
+            transaction_id=transaction_id,
+            reason=reason,
+            actor=actor,
+        )
+    target = f"version {fallback}" if fallback else "no current version (none healthy left)"
+    return PointerMove(
+        config,
+        "quarantine",
+        info.version,
+        fallback,
+        f"quarantined; pointer {info.version} -> {target}",
+    )
 
 
 def pin(
     conn: psycopg.Connection,
-    config: Config,
+    config: Configuration,
     version: int | None,
     *,
     reason: str,
     actor: str,
 ) -> PointerMove:
-    """Pin the baseline `check --baseline pinned` uses (None unpins); an append-only row."""
+    """Pin the baseline that the 'pinned' rule uses (None unpins); an append-only row."""
     if version is not None:
         exists = conn.execute(
-            """SELECT 1 FROM benchmark_snapshots
-               WHERE (model_key, dataset_version, prompt_version, environment)
-                     = (%s, %s, %s, %s) AND version = %s""",
+            f"SELECT 1 FROM benchmark_snapshots WHERE {CONFIG_MATCH} AND version = %s",
             (*config, version),
         ).fetchone()
         if not exists:
-            raise UsageError(f"version {version} does not exist for {'/'.join(config)}")
+            raise UsageError(f"version {version} does not exist for {config}")
     conn.execute(
         """INSERT INTO baseline_pins (model_key, dataset_version, prompt_version, environment,
                version, reason, actor) VALUES (%s, %s, %s, %s, %s, %s, %s)""",

@@ -1,68 +1,39 @@
-"""Push: one atomic database transaction per result (log row, cases, metrics, version, pointer)."""
+"""Push: one atomic database transaction per result (log row, cases, metrics, version, pointer).
+
+The gate's comparison is slow (resampling), so it runs before the transaction and its
+per-configuration lock. Under the lock the push only checks that the current version is
+still the one the gate compared against; when another pusher moved it meanwhile, the
+transaction is abandoned (nothing written) and the comparison is made again.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from operator import attrgetter
 
 import orjson
 import psycopg
 
-from bench_analytics.config import Settings
+from bench_analytics.case_columns import CASE_COLUMN_NAMES
+from bench_analytics.configuration import Configuration
 from bench_analytics.health import Health, assess
 from bench_analytics.metrics import spec_for
 from bench_analytics.model import CaseResult, RunResult
+from bench_analytics.store.moves import CONFIG_MATCH, lock_configuration, move_pointer, record_event
+from bench_analytics.store.records import CurrentSnapshot, GateDecision, PushOutcome
+from bench_analytics.store.runs import current_snapshot, record_verdicts
 
-CASE_COLUMNS = (
-    "transaction_id",
-    "case_id",
-    "status",
-    "tp",
-    "fp",
-    "fn",
-    "score",
-    "latency_ms",
-    "input_tokens",
-    "output_tokens",
-    "cost_usd",
-    "error",
-    "details",
-)
+CASE_COLUMNS = ("transaction_id", *CASE_COLUMN_NAMES)
 COPY_CASES = f"COPY benchmark_cases ({', '.join(CASE_COLUMNS)}) FROM STDIN"
+OPTIMISTIC_ATTEMPTS = 3
 
-if TYPE_CHECKING:
-    from bench_analytics.comparison import Comparison
-
-
-@dataclass(frozen=True)
-class PushOutcome:
-    """What happened to one result."""
-
-    source: str
-    transaction_id: int
-    version: int
-    created: bool
-    status: str
-    status_reason: str | None
-    current: bool
-    event: str | None
-    model_key: str
-    dataset_version: str
-    prompt_version: str
-    environment: str
-    event_reason: str | None = None
-    baseline: str | None = None
-    regressions: list[dict] = field(default_factory=list)
-    commit_sha: str | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+# Compares a healthy new run with the current version; None means "not compared".
+Gate = Callable[[RunResult, Configuration, CurrentSnapshot], GateDecision | None]
 
 
-def lock_configuration(conn: psycopg.Connection, config: tuple[str, str, str, str]) -> None:
-    """Serialise everything that allocates versions or moves the pointer of one configuration."""
-    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", ("\x1f".join(config),))
+class _CurrentMoved(Exception):
+    """The current version changed between the comparison and the lock."""
 
 
 def _existing(conn: psycopg.Connection, sha: str) -> tuple | None:
@@ -124,26 +95,15 @@ def _insert_transaction(conn: psycopg.Connection, run: RunResult, sha: str, heal
         ),
     ).fetchone()
     assert row is not None
-    return row[0]
+    return int(row[0])
 
 
-def case_row(transaction_id: int, c: CaseResult) -> tuple:
+_CASE_VALUES = attrgetter(*CASE_COLUMN_NAMES[:-1])  # every column but details (the last)
+
+
+def case_row(transaction_id: int, c: CaseResult) -> tuple[object, ...]:
     """One ``benchmark_cases`` row, in CASE_COLUMNS order."""
-    return (
-        transaction_id,
-        c.case_id,
-        c.status,
-        c.tp,
-        c.fp,
-        c.fn,
-        c.score,
-        c.latency_ms,
-        c.input_tokens,
-        c.output_tokens,
-        c.cost_usd,
-        c.error,
-        orjson.dumps(c.details).decode(),
-    )
+    return (transaction_id, *_CASE_VALUES(c), orjson.dumps(c.details).decode())
 
 
 def copy_cases(conn: psycopg.Connection, transaction_id: int, run: RunResult) -> None:
@@ -163,143 +123,165 @@ def _copy_metrics(conn: psycopg.Connection, transaction_id: int, run: RunResult)
             copy.write_row((transaction_id, name, value, spec.unit, spec.direction))
 
 
-def _current(conn: psycopg.Connection, config: tuple[str, str, str, str]) -> tuple | None:
-    """(snapshot id, version, run time, transaction id) of the current snapshot."""
-    return conn.execute(
-        """SELECT s.id, s.version, COALESCE(t.run_finished_at, t.run_started_at), t.id
-           FROM benchmark_snapshots s JOIN benchmark_transactions t ON t.id = s.transaction_id
-           WHERE (s.model_key, s.dataset_version, s.prompt_version, s.environment)
-                 = (%s, %s, %s, %s) AND s.is_current""",
-        config,
-    ).fetchone()
+def _newer_than_current(run_at: datetime | None, current: CurrentSnapshot) -> bool:
+    return run_at is None or current.run_at is None or run_at >= current.run_at
 
 
-def _decide(health: Health, current: tuple | None, run_at: datetime | None) -> tuple[bool, str]:
-    """(promote?, reason) for a new version."""
+def _decide(
+    health: Health, current: CurrentSnapshot | None, run_at: datetime | None
+) -> tuple[bool, str]:
+    """(promote?, reason) for a new version, before the gate has its say."""
     if health.status == "failed":
         return False, f"run failed the health check, pointer kept: {health.reason}"
     if current is None:
         return True, "first healthy version of this configuration"
-    current_at = current[2]
-    if run_at is not None and current_at is not None and run_at < current_at:
+    if not _newer_than_current(run_at, current):
+        assert run_at is not None and current.run_at is not None
         return False, (
-            f"older than current version {current[1]} (run {run_at:%Y-%m-%d %H:%M} < "
-            f"{current_at:%Y-%m-%d %H:%M}): stored as history, pointer kept"
+            f"older than current version {current.version} (run {run_at:%Y-%m-%d %H:%M} < "
+            f"{current.run_at:%Y-%m-%d %H:%M}): stored as history, pointer kept"
         )
-    return True, f"new healthy version replaces version {current[1]}"
+    return True, f"new healthy version replaces version {current.version}"
 
 
-def _gate(
-    conn: psycopg.Connection,
+def _judge(
+    gate: Gate | None,
     run: RunResult,
-    tx_id: int,
-    config: tuple[str, str, str, str],
-    current: tuple,
-    settings: Settings,
-) -> Comparison:
-    """Compare the new run with the current snapshot and record the verdicts."""
-    from bench_analytics import gate
-    from bench_analytics.comparison import RunView
-
-    baseline = gate.resolve_baseline(conn, config, "current")
-    assert baseline is not None and baseline.transaction_id == current[3]
-    candidate = RunView.from_run(run, f"{config[0]} (new)")
-    comparison = gate.evaluate(conn, candidate, config, baseline, settings, exclude=tx_id)
-    gate.record(conn, tx_id, baseline, comparison)
-    return comparison
+    config: Configuration,
+    health: Health,
+    current: CurrentSnapshot | None,
+) -> GateDecision | None:
+    if gate is None or current is None or health.status != "healthy":
+        return None
+    if not _newer_than_current(run.run_at, current):
+        return None
+    return gate(run, config, current)
 
 
 def push_run(
     conn: psycopg.Connection,
     run: RunResult,
     *,
-    settings: Settings,
     source: str,
-    force: bool = False,
+    failure_threshold: float,
+    gate: Gate | None = None,
 ) -> PushOutcome:
     """Store one result atomically; pushing the same content again changes nothing.
 
-    A healthy run is compared with the current snapshot; a significant regression of a
-    gated metric keeps the pointer where it is (unless ``force``), with an event saying why.
+    A healthy run newer than the current version is handed to ``gate`` (outside the lock);
+    a decision that says ``hold`` keeps the pointer where it is, with an event saying why.
     """
     config = run.configuration()
     sha = run.content_sha256()
-    health = assess(run, settings.failure_threshold)
-    actor = run.provenance.triggered_by or "bench-analytics"
-    commit = run.provenance.commit_sha
+    health = assess(run, failure_threshold)
+    for attempt in range(OPTIMISTIC_ATTEMPTS + 1):
+        found = _existing(conn, sha)
+        if found:
+            return _unchanged(source, run, config, sha, found)
+        current = current_snapshot(conn, config)
+        decision = _judge(gate, run, config, health, current)
+        last = attempt == OPTIMISTIC_ATTEMPTS
+        try:
+            return _write(conn, run, source, config, sha, health, current, decision, gate, last)
+        except _CurrentMoved:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _unchanged(
+    source: str, run: RunResult, config: Configuration, sha: str, found: tuple
+) -> PushOutcome:
+    tx_id, version, status, reason, is_current = found
+    return PushOutcome(
+        source,
+        tx_id,
+        version,
+        False,
+        status,
+        reason,
+        is_current,
+        None,
+        *config,
+        commit_sha=run.provenance.commit_sha,
+        content_sha256=sha,
+    )
+
+
+def _write(
+    conn: psycopg.Connection,
+    run: RunResult,
+    source: str,
+    config: Configuration,
+    sha: str,
+    health: Health,
+    current: CurrentSnapshot | None,
+    decision: GateDecision | None,
+    gate: Gate | None,
+    last_attempt: bool,
+) -> PushOutcome:
     with conn.transaction():
         lock_configuration(conn, config)
         found = _existing(conn, sha)
         if found:
-            tx_id, version, status, reason, is_current = found
-            return PushOutcome(
-                source,
-                tx_id,
-                version,
-                False,
-                status,
-                reason,
-                is_current,
-                None,
-                *config,
-                commit_sha=commit,
-            )
+            return _unchanged(source, run, config, sha, found)
+        now = current_snapshot(conn, config)
+        if now != current:
+            if not last_attempt:
+                raise _CurrentMoved
+            current, decision = now, _judge(gate, run, config, health, now)
         tx_id = _insert_transaction(conn, run, sha, health)
         if run.cases:
             copy_cases(conn, tx_id, run)
         if run.metrics:
             _copy_metrics(conn, tx_id, run)
         version_row = conn.execute(
-            """SELECT COALESCE(MAX(version), 0) + 1 FROM benchmark_snapshots
-               WHERE (model_key, dataset_version, prompt_version, environment)
-                     = (%s, %s, %s, %s)""",
+            f"SELECT COALESCE(MAX(version), 0) + 1 FROM benchmark_snapshots WHERE {CONFIG_MATCH}",
             config,
         ).fetchone()
-        version = version_row[0] if version_row else 1
-        current = _current(conn, config)
+        version = int(version_row[0]) if version_row else 1
         promote, reason = _decide(health, current, run.run_at)
-        comparison = None
-        if promote and current is not None:
-            comparison = _gate(conn, run, tx_id, config, current, settings)
-            if comparison.regressions():
-                from bench_analytics.gate import summary
-
-                text = summary(comparison)
-                if settings.hold_on_regression and not force:
-                    promote = False
-                    reason = f"held: significant regression vs version {current[1]}: {text}"
-                else:
-                    why = "--force" if force else "BENCH_HOLD_ON_REGRESSION=false"
-                    reason = (
-                        f"promoted despite a significant regression vs version {current[1]} "
-                        f"({why}): {text}"
-                    )
-        if promote and current:
-            conn.execute(
-                "UPDATE benchmark_snapshots SET is_current = false WHERE id = %s", (current[0],)
+        if decision is not None:
+            record_verdicts(
+                conn,
+                tx_id,
+                baseline_transaction_id=decision.baseline_transaction_id,
+                rule=decision.baseline_rule,
+                reason=decision.baseline_reason,
+                method=decision.method,
+                verdicts=decision.verdicts,
             )
+            promote = promote and not decision.hold
+            reason = decision.reason or reason
         conn.execute(
             """INSERT INTO benchmark_snapshots (model_key, dataset_version, prompt_version,
                    environment, version, transaction_id, is_current)
-               VALUES (%s, %s, %s, %s, %s, %s, %s)""",
-            (*config, version, tx_id, promote),
+               VALUES (%s, %s, %s, %s, %s, %s, false)""",
+            (*config, version, tx_id),
         )
-        event = "promote" if promote else "hold"
-        conn.execute(
-            """INSERT INTO snapshot_events (model_key, dataset_version, prompt_version,
-                   environment, event_type, from_version, to_version, transaction_id,
-                   reason, actor)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-            (
-                *config,
-                event,
-                current[1] if current else None,
-                version if promote else (current[1] if current else None),
-                tx_id,
-                reason,
-                actor,
-            ),
-        )
+        actor = run.provenance.triggered_by or "bench-analytics"
+        before = current.version if current else None
+        if promote:
+            move_pointer(
+                conn,
+                config,
+                "promote",
+                from_version=before,
+                to_version=version,
+                transaction_id=tx_id,
+                reason=reason,
+                actor=actor,
+            )
+        else:
+            record_event(
+                conn,
+                config,
+                "hold",
+                from_version=before,
+                to_version=before,
+                transaction_id=tx_id,
+                reason=reason,
+                actor=actor,
+            )
     return PushOutcome(
         source,
         tx_id,
@@ -308,10 +290,10 @@ def push_run(
         health.status,
         health.reason,
         promote,
-        event,
+        "promote" if promote else "hold",
         *config,
         event_reason=reason,
-        baseline=comparison.baseline_reason if comparison else None,
-        regressions=[v.as_dict() for v in comparison.regressions()] if comparison else [],
-        commit_sha=commit,
+        commit_sha=run.provenance.commit_sha,
+        content_sha256=sha,
+        gate=decision,
     )

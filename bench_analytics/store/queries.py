@@ -1,21 +1,30 @@
-"""Read-side queries: configurations, current snapshots, history, events, transactions."""
+"""Read-side queries: configurations, current snapshots, versions, events, transactions."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import class_row
 
+from bench_analytics.configuration import Configuration
 from bench_analytics.errors import UsageError
+from bench_analytics.store.moves import CONFIG_MATCH
+from bench_analytics.store.records import (
+    EventRow,
+    SnapshotRow,
+    TransactionInfo,
+    VersionRow,
+)
+from bench_analytics.tables import Record, Table
 
-Config = tuple[str, str, str, str]
+R = TypeVar("R", bound=Record)
 
 
 @dataclass(frozen=True)
 class ConfigFilter:
-    """Narrow a model's configurations; None means any."""
+    """Narrow the configurations: None means any."""
 
     model: str | None = None
     dataset: str | None = None
@@ -35,30 +44,30 @@ class ConfigFilter:
                 params.append(value)
         return (" AND ".join(clauses) or "true"), params
 
-
-def _rows(conn: psycopg.Connection, sql: str, params: Any = ()) -> list[dict[str, Any]]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(sql, params).fetchall()
-
-
-def config_of(row: dict[str, Any]) -> Config:
-    """(model, dataset, prompt, environment) of a row that has the store's column names."""
-    return (row["model_key"], row["dataset_version"], row["prompt_version"], row["environment"])
+    def describe(self) -> str:
+        parts = [f"{name}={value}" for name, value in vars(self).items() if value is not None]
+        return ", ".join(parts) if parts else "the filter"
 
 
-def configurations(conn: psycopg.Connection, selector: ConfigFilter) -> list[Config]:
+def rows(conn: psycopg.Connection, row_type: type[R], sql: str, params: Any = ()) -> Table[R]:
+    """Run a query whose column names are the fields of ``row_type``."""
+    with conn.cursor(row_factory=class_row(row_type)) as cur:
+        return Table(row_type, cur.execute(sql, params).fetchall())
+
+
+def configurations(conn: psycopg.Connection, selector: ConfigFilter) -> list[Configuration]:
     """Every configuration with at least one version that matches the filter."""
     where, params = selector.where()
-    rows = conn.execute(
+    found = conn.execute(
         f"""SELECT DISTINCT model_key, dataset_version, prompt_version, environment
             FROM benchmark_snapshots WHERE {where} ORDER BY 1, 2, 3, 4""",
         params,
     ).fetchall()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [Configuration(*row) for row in found]
 
 
-def resolve_configuration(conn: psycopg.Connection, selector: ConfigFilter) -> Config:
-    """The one configuration a command means, or a UsageError that lists the choices."""
+def resolve_configuration(conn: psycopg.Connection, selector: ConfigFilter) -> Configuration:
+    """The one configuration a call means, or a UsageError that lists the choices."""
     found = configurations(conn, selector)
     if len(found) == 1:
         return found[0]
@@ -70,27 +79,26 @@ def resolve_configuration(conn: psycopg.Connection, selector: ConfigFilter) -> C
             ).fetchall()
         ]
         known = ", ".join(models) if models else "none yet"
-        raise UsageError(f"no stored versions match {_describe(selector)} (models: {known})")
-    choices = "; ".join(f"--dataset {d} --prompt {p} --environment {e}" for _, d, p, e in found)
+        raise UsageError(f"no stored versions match {selector.describe()} (models: {known})")
+    choices = "; ".join(f"dataset={d} prompt={p} environment={e}" for _, d, p, e in found)
+    flags = "; ".join(f"--dataset {d} --prompt {p} --environment {e}" for _, d, p, e in found)
     raise UsageError(
-        f"{_describe(selector)} matches {len(found)} configurations; pick one with {choices}"
+        f"{selector.describe()} matches {len(found)} configurations",
+        hint=f"name one: {choices}",
+        cli_hint=f"pick one with {flags}",
     )
 
 
-def _describe(selector: ConfigFilter) -> str:
-    parts = [f"{name}={value}" for name, value in vars(selector).items() if value is not None]
-    return ", ".join(parts) if parts else "the filter"
-
-
-def current_snapshots(conn: psycopg.Connection, selector: ConfigFilter) -> list[dict[str, Any]]:
+def current_snapshots(conn: psycopg.Connection, selector: ConfigFilter) -> Table[SnapshotRow]:
     """One row per configuration: its current snapshot, or no current with version counts."""
     where, params = selector.where("c.")
-    return _rows(
+    return rows(
         conn,
+        SnapshotRow,
         f"""WITH configs AS (
                 SELECT s.model_key, s.dataset_version, s.prompt_version, s.environment,
-                       count(*) AS versions,
-                       count(*) FILTER (WHERE t.effective_status <> 'healthy') AS unhealthy
+                       count(*)::int AS versions,
+                       (count(*) FILTER (WHERE t.effective_status <> 'healthy'))::int AS unhealthy
                 FROM benchmark_snapshots s JOIN transaction_state t ON t.id = s.transaction_id
                 GROUP BY 1, 2, 3, 4)
             SELECT c.model_key, c.dataset_version, c.prompt_version, c.environment,
@@ -107,47 +115,46 @@ def current_snapshots(conn: psycopg.Connection, selector: ConfigFilter) -> list[
     )
 
 
-def versions(conn: psycopg.Connection, config: Config) -> list[dict[str, Any]]:
+def versions(conn: psycopg.Connection, config: Configuration) -> Table[VersionRow]:
     """Every version of a configuration, oldest first."""
-    return _rows(
+    return rows(
         conn,
-        """SELECT version, is_current, transaction_id, model_display_name, effective_status,
-                  status_reason, quarantine_reason, f1, "precision", recall, latency_ms,
-                  cost_usd, case_count, error_count, commit_sha, branch, triggered_by,
-                  COALESCE(run_finished_at, run_started_at) AS run_at, pushed_at, source_name
-           FROM snapshot_history
-           WHERE (model_key, dataset_version, prompt_version, environment) = (%s, %s, %s, %s)
-           ORDER BY version""",
+        VersionRow,
+        f"""SELECT version, is_current, transaction_id, model_display_name, effective_status,
+                   status_reason, quarantine_reason, f1, "precision", recall, latency_ms,
+                   cost_usd, case_count, error_count, commit_sha, branch, triggered_by,
+                   COALESCE(run_finished_at, run_started_at) AS run_at, pushed_at, source_name
+            FROM snapshot_history WHERE {CONFIG_MATCH} ORDER BY version""",
         config,
     )
 
 
-def events(conn: psycopg.Connection, config: Config) -> list[dict[str, Any]]:
+def events(conn: psycopg.Connection, config: Configuration) -> Table[EventRow]:
     """Every move (or deliberate non-move) of the current pointer, oldest first."""
-    return _rows(
+    return rows(
         conn,
-        """SELECT id, event_type, from_version, to_version, transaction_id, reason, actor,
-                  created_at
-           FROM snapshot_events
-           WHERE (model_key, dataset_version, prompt_version, environment) = (%s, %s, %s, %s)
-           ORDER BY id""",
+        EventRow,
+        f"""SELECT id, event_type, from_version, to_version, transaction_id, reason, actor,
+                   created_at
+            FROM snapshot_events WHERE {CONFIG_MATCH} ORDER BY id""",
         config,
     )
 
 
-def transaction(conn: psycopg.Connection, transaction_id: int) -> dict[str, Any]:
+def transaction(conn: psycopg.Connection, transaction_id: int) -> TransactionInfo:
     """One log row with its snapshot (UsageError when there is none)."""
-    rows = _rows(
+    found = rows(
         conn,
+        TransactionInfo,
         """SELECT t.id, t.model_key, t.dataset_version, t.prompt_version, t.environment,
                   t.effective_status, t.quarantined, s.version, s.is_current
            FROM transaction_state t JOIN benchmark_snapshots s ON s.transaction_id = t.id
            WHERE t.id = %s""",
         (transaction_id,),
     )
-    if not rows:
+    if not found:
         raise UsageError(f"no transaction {transaction_id} in the store")
-    return rows[0]
+    return found[0]
 
 
 STORE_TABLES = (
@@ -163,6 +170,6 @@ STORE_TABLES = (
 
 
 def counts(conn: psycopg.Connection) -> dict[str, int]:
-    """Row counts of the main tables (for ``db status``)."""
+    """Row counts of the main tables (for the store's status)."""
     sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in STORE_TABLES)
     return {name: count for name, count in conn.execute(sql).fetchall()}

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 
-from bench_analytics.errors import StoreUnavailableError
+from bench_analytics.errors import SchemaError
 from bench_analytics.store.connection import sqlalchemy_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Revisions in order; a test checks this against Alembic's own view of the scripts.
@@ -27,13 +31,30 @@ def current_revision(conn: psycopg.Connection) -> str | None:
 
 def _check_known(revision: str | None) -> None:
     if revision is not None and revision not in REVISIONS:
-        raise StoreUnavailableError(
+        raise SchemaError(
             f"the store's schema is at revision {revision}, which this bench-analytics does not "
             f"know (newest here: {HEAD_REVISION}); upgrade bench-analytics"
         )
 
 
-def alembic_config(url: str):
+def check_readable(conn: psycopg.Connection) -> bool:
+    """For reading without migrating: True when the schema is current, False when the
+    database holds no schema yet; SchemaError when it is older or newer than this package."""
+    revision = current_revision(conn)
+    _check_known(revision)
+    if revision is None:
+        return False
+    if revision != HEAD_REVISION:
+        raise SchemaError(
+            f"the store's schema is at revision {revision}, older than this bench-analytics "
+            f"({HEAD_REVISION}); apply the migrations first",
+            hint="Store.upgrade()",
+            cli_hint="run `bench-analytics db upgrade`",
+        )
+    return True
+
+
+def alembic_config(url: str) -> Config:
     """An Alembic Config pointing at the packaged migrations."""
     from alembic.config import Config
 

@@ -16,33 +16,20 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 from bench_analytics.fixtures import simulate_run, synthetic_patients, write_results
+from benchmarks.perf.processes import CLI, server_held, time_command
 
-BIN = Path(sys.executable).parent
 PUSH_IMPORTS = (  # every module a push loads, CLI included
-    "import bench_analytics.cli, bench_analytics.formats, bench_analytics.store, "
-    "bench_analytics.store.embedded, bench_analytics.context, bench_analytics.config, "
-    "rich.progress, psycopg, tenacity"
+    "import bench_analytics.cli, bench_analytics.api, bench_analytics.formats, "
+    "bench_analytics.store, bench_analytics.store.embedded, bench_analytics.gate, "
+    "rich.progress, psycopg"
 )
-HOLDER = (
-    "import sys\nfrom bench_analytics.store import Store\ns = Store.open()\n"
-    "print('ready', flush=True)\nsys.stdin.readline()\ns.close()\n"
-)
-
-
-def _time(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed: {done.stderr}")
-    return elapsed
 
 
 def main() -> None:
@@ -64,29 +51,17 @@ def main() -> None:
             root / "results",
         )
     )
-    cli = str(BIN / "bench-analytics")
+    runs = range(args.runs)
     try:
-        python = [_time([sys.executable, "-c", "pass"], env, root) for _ in range(args.runs)]
-        startup = [_time([cli, "--version"], env, root) for _ in range(args.runs)]
-        imports = [_time([sys.executable, "-c", PUSH_IMPORTS], env, root) for _ in range(args.runs)]
-        _time([cli, "db", "upgrade"], env, root)  # create the store once
-        cold = [_time([cli, "push", str(next(files))], env, root) for _ in range(args.runs)]
-        holder = subprocess.Popen(
-            [sys.executable, "-c", HOLDER],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-            cwd=root,
-        )
-        assert holder.stdout and holder.stdout.readline().strip() == "ready"
-        try:
-            warm = [_time([cli, "push", str(next(files))], env, root) for _ in range(args.runs)]
-        finally:
-            holder.communicate("\n", timeout=60)
+        python = [time_command([sys.executable, "-c", "pass"], env, root) for _ in runs]
+        startup = [time_command([CLI, "--version"], env, root) for _ in runs]
+        imports = [time_command([sys.executable, "-c", PUSH_IMPORTS], env, root) for _ in runs]
+        time_command([CLI, "db", "upgrade"], env, root)  # create the store once
+        cold = [time_command([CLI, "push", str(next(files))], env, root) for _ in runs]
+        with server_held(env, root):
+            warm = [time_command([CLI, "push", str(next(files))], env, root) for _ in runs]
     finally:
         shutil.rmtree(root, ignore_errors=True)
-
     med = statistics.median
     print(f"python -c pass                : {med(python):.3f} s (reference)")
     print(

@@ -1,0 +1,51 @@
+"""The public Python API: one ``Bench`` whose calls every face (CLI, notebooks, dashboard) uses.
+
+>>> from bench_analytics import Bench
+>>> with Bench() as bench:                       # doctest: +SKIP
+...     bench.snapshots().to_frame()
+...     bench.compare("medgemma@2", "medgemma@3", prompt="v2-structured").to_frame()
+
+Every call returns typed objects; tabular ones have ``to_frame()``. See docs/python-api.md.
+"""
+
+from __future__ import annotations
+
+from bench_analytics.api.analysis import Analysis
+from bench_analytics.api.history import History
+from bench_analytics.api.ingest import Ingest, Inputs
+from bench_analytics.api.results import (
+    PushedRun,
+    PushReport,
+    ReadResult,
+    Refusal,
+    RunIntervals,
+    RunReport,
+)
+from bench_analytics.api.session import RunRef, StoreNotConfiguredError
+
+
+class Bench(Ingest, Analysis, History):
+    """A session with the benchmark store: push, check, compare, show, cases, history,
+    snapshots, cost, rollback, pin, quarantine, run, status.
+
+    ``Bench()`` uses ``BENCH_DATABASE_URL`` or the embedded server; ``Bench(url)`` any
+    PostgreSQL. The store is opened on the first call that needs it (read-only for reads).
+    Use it as a context manager, or call ``close()``.
+    """
+
+    def __enter__(self) -> Bench:
+        return self
+
+
+__all__ = [
+    "Bench",
+    "Inputs",
+    "PushReport",
+    "PushedRun",
+    "ReadResult",
+    "Refusal",
+    "RunIntervals",
+    "RunRef",
+    "RunReport",
+    "StoreNotConfiguredError",
+]
