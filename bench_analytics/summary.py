@@ -133,7 +133,7 @@ def with_case_metrics(
     A result that already reports every metric the cases could give (the runner's files)
     is taken as it is: computing them again could only be overruled.
     """
-    if CASE_METRICS <= reported.keys() and HEADLINE_SCORES <= reported.keys():
+    if reported.keys() >= CASE_METRICS and reported.keys() >= HEADLINE_SCORES:
         return dict(reported)
     computed = metrics_from_cases(cases)
     if averaging in {"micro", "macro"}:
