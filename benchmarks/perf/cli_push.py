@@ -13,7 +13,6 @@ Targets: push < 1.5 s wall; start-up < 0.5 s.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench_analytics.fixtures import simulate_run, synthetic_patients, write_results
-from benchmarks.perf.processes import CLI, server_held, time_command
+from benchmarks.perf.processes import CLI, server_held, time_command, user_env
 
 PUSH_IMPORTS = (  # every module a push loads, CLI included
     "import bench_analytics.cli, bench_analytics.api, bench_analytics.formats, "
@@ -38,9 +37,7 @@ def main() -> None:
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="bench-cli-perf-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCH_", "GITHUB_"))}
-    env.pop("CI", None)
-    env["BENCH_HOME"] = str(root / ".bench")
+    env = user_env(root / ".bench")
     patients = synthetic_patients(60, seed=4)
     files = iter(
         write_results(

@@ -12,7 +12,6 @@ Median of N runs, a new process each time.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -22,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks.perf.processes import CLI, server_held, time_command
+from benchmarks.perf.processes import CLI, server_held, time_command, user_env
 
 
 def _warm_query(env: dict[str, str], cwd: Path, runs: int) -> float:
@@ -47,9 +46,7 @@ def main() -> None:
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="bench-cli-read-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCH_", "GITHUB_"))}
-    env.pop("CI", None)
-    env["BENCH_HOME"] = str(root / ".bench")
+    env = user_env(root / ".bench")
     runs = range(args.runs)
     try:
         time_command([CLI, "demo"], env, root)

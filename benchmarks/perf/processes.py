@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -16,6 +17,15 @@ HOLDER = (
     "import sys\nfrom bench_analytics.store import Store\ns = Store.open()\n"
     "print('ready', flush=True)\nsys.stdin.readline()\ns.close()\n"
 )
+
+
+def user_env(home: Path) -> dict[str, str]:
+    """This environment as a user's shell has it: no BENCH_, GITHUB_ or CI variables, and
+    the embedded store under ``home``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCH_", "GITHUB_"))}
+    env.pop("CI", None)
+    env["BENCH_HOME"] = str(home)
+    return env
 
 
 def time_command(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
