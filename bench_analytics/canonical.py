@@ -90,3 +90,19 @@ def objects_json(
         return orjson.dumps(rows, default=refuse, option=PLAIN)
     except orjson.JSONEncodeError:
         return None
+
+
+_NUL = b"\\u0000"
+
+
+def nul_offset(raw: bytes) -> int | None:
+    """Byte offset of the first ``\\u0000`` escape that is one (not ``\\\\u0000``), or None."""
+    found = raw.find(_NUL)
+    while found >= 0:
+        run = found
+        while run > 0 and raw[run - 1] == 0x5C:  # backslashes before this one
+            run -= 1
+        if (found - run) % 2 == 0:
+            return found
+        found = raw.find(_NUL, found + 1)
+    return None

@@ -7,7 +7,8 @@ import os
 import subprocess
 from dataclasses import dataclass
 
-from bench_analytics.model import RunResult
+from bench_analytics.errors import UsageError
+from bench_analytics.model import NAME_MAX, RunResult
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ def apply_context(run: RunResult, flags: PushContext, defaults: PushContext) -> 
     if flags.tags is not None:
         updates["tags"] = list(flags.tags)
     environment = flags.environment or run.environment or defaults.environment or "local"
+    if len(environment) > NAME_MAX:
+        raise UsageError(f"environment must be at most {NAME_MAX} characters long")
+    texts = [environment, *(v for v in updates.values() if isinstance(v, str)), *(flags.tags or ())]
+    if any("\x00" in text for text in texts):
+        raise UsageError("a push context value holds a NUL character, which the store cannot keep")
     return run.model_copy(
         update={"environment": environment, "provenance": provenance.model_copy(update=updates)}
     )

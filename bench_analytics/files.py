@@ -15,7 +15,8 @@ def result_file_name(run: RunResult) -> str:
     """'<model>__<prompt>__<dataset>__<time>__<hash8>.json': sortable, unique per content."""
     when = run.run_at.strftime("%Y%m%dT%H%M%S") if run.run_at else "undated"
     parts = (run.model.key, run.prompt_version, run.dataset.version, when, run.content_sha256()[:8])
-    return "__".join(re.sub(r"[^A-Za-z0-9._-]+", "-", part) for part in parts) + ".json"
+    # at most 60 characters a part: the name stays within the 255 bytes file systems allow
+    return "__".join(re.sub(r"[^A-Za-z0-9._-]+", "-", part)[:60] for part in parts) + ".json"
 
 
 def write_atomic(path: Path, data: bytes) -> Path:

@@ -26,11 +26,18 @@ from bench_analytics.metrics import check_value
 SCHEMA_ID = "https://bench-analytics.dev/schemas/result-v1.json"
 SCHEMA_VERSION: Literal[1] = 1
 KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+# What the store can index and hold: its count columns are INTEGER, and a B-tree index row
+# must stay under about 2,700 bytes, so the identity (model key, dataset and prompt
+# versions, environment: one index, up to 4 bytes a character) and case ids are bounded.
+INT32_MAX = 2_147_483_647
+NAME_MAX = 200  # model key, dataset/prompt version, environment, metric names (characters)
+CASE_ID_MAX = 512
 
 
 Number = Annotated[float, Strict()]  # ints are fine; strings and booleans are not
 NonNegativeNumber = Annotated[Number, Field(ge=0)]
-Count = Annotated[StrictInt, Field(ge=0)]
+Count = Annotated[StrictInt, Field(ge=0, le=INT32_MAX)]
+MetricName = Annotated[str, Field(max_length=NAME_MAX)]
 Rate = Annotated[Number, Field(ge=0, le=1, description="A fraction in [0, 1].")]
 Percent = Annotated[Number, Field(ge=0, le=100, description="A percentage in [0, 100].")]
 
@@ -42,7 +49,9 @@ class _Strict(BaseModel):
 class ModelRef(_Strict):
     """Which model ran: a stable key plus how it was displayed and versioned at the time."""
 
-    key: str = Field(pattern=KEY_PATTERN, description="Stable key, e.g. 'medgemma'.")
+    key: str = Field(
+        pattern=KEY_PATTERN, max_length=NAME_MAX, description="Stable key, e.g. 'medgemma'."
+    )
     display_name: str | None = Field(default=None, description="Name as shown at the time.")
     version: str | None = Field(default=None, description="Model version or checkpoint.")
     provider: str | None = Field(default=None, description="Who serves it: openai, google …")
@@ -52,7 +61,7 @@ class DatasetRef(_Strict):
     """Which case set was run."""
 
     name: str | None = None
-    version: str = Field(min_length=1)
+    version: str = Field(min_length=1, max_length=NAME_MAX)
     declared_cases: Count | None = Field(
         default=None, description="How many cases the source says it ran."
     )
@@ -76,7 +85,7 @@ class Provenance(_Strict):
 class CaseResult(_Strict):
     """One case (document, patient, sample) of a run."""
 
-    case_id: str = Field(min_length=1)
+    case_id: str = Field(min_length=1, max_length=CASE_ID_MAX)
     status: Literal["ok", "error"] = Field(
         default="ok", description="'error' when the endpoint failed, not the model."
     )
@@ -121,15 +130,15 @@ class RunResult(_Strict):
     schema_version: Literal[1] = SCHEMA_VERSION
     model: ModelRef
     dataset: DatasetRef
-    prompt_version: str = Field(min_length=1)
+    prompt_version: str = Field(min_length=1, max_length=NAME_MAX)
     benchmark_type: str = Field(default="custom", min_length=1)
-    environment: str | None = None
+    environment: str | None = Field(default=None, max_length=NAME_MAX)
     started_at: datetime | None = None
     finished_at: datetime | None = None
     averaging: Literal["micro", "macro"] | None = Field(
         default=None, description="How f1/precision/recall were averaged over cases."
     )
-    metrics: dict[str, Number] = Field(default_factory=dict)
+    metrics: dict[MetricName, Number] = Field(default_factory=dict)
     cases: list[CaseResult] = Field(default_factory=list)
     reported_errors: Count | None = Field(
         default=None, description="Errored cases stated by an aggregate-only source."
@@ -178,7 +187,7 @@ class RunResult(_Strict):
         """When the run happened (finish, else start)."""
         return self.finished_at or self.started_at
 
-    def _canonical_parts(self) -> tuple[bytes, ...]:
+    def canonical_parts(self) -> tuple[bytes, ...]:
         """``canonical_json`` in pieces (so the hash needs no copy of a large document).
 
         Fields serialise in declaration order and case details were key-sorted when the
@@ -203,12 +212,12 @@ class RunResult(_Strict):
 
     def canonical_json(self) -> bytes:
         """The content as canonical JSON: provenance left out, cases in id order."""
-        return b"".join(self._canonical_parts())
+        return b"".join(self.canonical_parts())
 
     def content_sha256(self) -> str:
         """SHA-256 of the canonical form: equal results have equal hashes."""
         digest = hashlib.sha256()
-        for part in self._canonical_parts():
+        for part in self.canonical_parts():
             digest.update(part)
         return digest.hexdigest()
 

@@ -15,7 +15,7 @@ from bench_analytics.local.columns import CASES, METRICS, RUNS
 from bench_analytics.local.guard import ReadOnlyError, SqlError
 from bench_analytics.local.output import cell, resolve_format
 from bench_analytics.local.shell import run_shell
-from bench_analytics.model import DatasetRef, ModelRef, RunResult
+from bench_analytics.model import DatasetRef, ModelRef, Provenance, RunResult
 from tests import samples
 from tests.local_helpers import plain as _plain
 from tests.local_helpers import sample_runs, write_sample
@@ -52,6 +52,7 @@ def _aggregate_only(declared: int | None, reported: int | None, outage: str | No
         reported_errors=reported,
         outage_evidence=outage,
         metrics={"f1": 0.5, "some_new_metric": 3.0},
+        provenance=Provenance(source_format="seed-monitoring"),  # aggregates only
     )
 
 

@@ -131,7 +131,7 @@ class Analysis(Session):
             resamples=self.settings.resamples,
             rng=rng_for(view.seed),
         )
-        return RunIntervals(view.label, view.cases.n, Table(Estimate, estimates))
+        return RunIntervals(view.label, view.cases.n, Table(Estimate, estimates), found.reason)
 
     def cases(
         self,

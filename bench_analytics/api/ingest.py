@@ -16,12 +16,14 @@ from bench_analytics.api.results import (
     RunReport,
 )
 from bench_analytics.api.session import Session, StoreNotConfiguredError
-from bench_analytics.errors import BadInputError, UsageError
+from bench_analytics.errors import BadInputError, OperationFailedError, UsageError
 
 if TYPE_CHECKING:
     from bench_analytics.context import PushContext
     from bench_analytics.model import CaseResult, RunResult
     from bench_analytics.runner.cases import CaseSet
+    from bench_analytics.store import Store
+    from bench_analytics.store.push import Gate
     from bench_analytics.store.records import PushOutcome
 
 # What push and read accept: files, folders, runs in memory or (source name, run) pairs.
@@ -157,7 +159,7 @@ class Ingest(Session):
         )
         store = self.store(write=True)
         policy = HoldPolicy(store, self.settings, force=force)
-        outcomes = store.push(runs, on_each=on_push, gate=policy)
+        outcomes = _push_each(store, runs, policy, on_push)
         for (_, run), outcome in zip(runs, outcomes, strict=True):
             comparison = outcome.gate.report if outcome.gate else None
             report.pushed.append(PushedRun(outcome, comparison, run))  # type: ignore[arg-type]
@@ -287,6 +289,35 @@ class Ingest(Session):
             write_results(runs, write)
         named = [(f"demo:{r.model.key}@{(r.provenance.commit_sha or '')[:8]}", r) for r in runs]
         return self.push(named, alert=False, on_push=on_push)
+
+
+def _push_each(
+    store: Store,
+    runs: list[tuple[str, RunResult]],
+    gate: Gate,
+    on_push: Callable[[PushOutcome], None] | None,
+) -> list[PushOutcome]:
+    """Push in order; when the store refuses one result, say which, and what was stored
+    before it (each result is its own transaction: those stay, the rest are not tried)."""
+    import psycopg
+
+    done: list[PushOutcome] = []
+    for source, run in runs:
+        try:
+            [outcome] = store.push([(source, run)], gate=gate)
+        except psycopg.Error as error:
+            if isinstance(error, psycopg.OperationalError):
+                raise  # the store is gone: exit 3 with the connection's reason
+            first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            stored = ", ".join(f"{o.source} (tx {o.transaction_id})" for o in done) or "none"
+            raise OperationFailedError(
+                f"the store refused {source}: {first}",
+                hint=f"stored before it: {stored}; not tried: {len(runs) - len(done) - 1}",
+            ) from None
+        done.append(outcome)
+        if on_push:
+            on_push(outcome)
+    return done
 
 
 def _is_pair(value: object) -> bool:

@@ -134,6 +134,7 @@ class RunIntervals(Record):
     label: str
     cases: int
     estimates: Table[Estimate]
+    source: str = ""  # which run: 'version 2 of medgemma/… (transaction 7): …', or the file
 
     def to_frame(self) -> pd.DataFrame:
         return self.estimates.to_frame()

@@ -90,6 +90,10 @@ def sql(
             statement = sys.stdin.read()
             if not statement.strip():
                 raise UsageError("no SQL given: pass it as an argument or on stdin")
+        if statement is not None:
+            from bench_analytics.local.guard import check_read_only
+
+            check_read_only(statement)  # refused before anything is opened or attached
         options = open_bench().read_options()
         with connect(path, central=central, options=options, on_notice=_notice) as session:
             if interactive:

@@ -283,6 +283,8 @@ def print_intervals(found: RunIntervals, title: str) -> None:
         for e in found.estimates
     ]
     out.print(fitted(f"{title} ({found.cases} cases)", columns, body))
+    if found.source:
+        out.print(Text(found.source, style="dim"))
 
 
 def print_cases(page: CasePage, title: str) -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from pydantic import ValidationError
+
 from bench_analytics.errors import BadInputError, UsageError
 from bench_analytics.formats import (
     native,
@@ -19,8 +21,8 @@ from bench_analytics.formats import (
 )
 from bench_analytics.formats.collector import deferred_collection
 from bench_analytics.formats.common import ReadOptions
-from bench_analytics.formats.source import Source, load_source
-from bench_analytics.model import KEY_PATTERN, RunResult
+from bench_analytics.formats.source import Source, load_source, validation_failure
+from bench_analytics.model import KEY_PATTERN, NAME_MAX, RunResult
 from bench_analytics.pricing import apply_prices
 from bench_analytics.summary import with_case_metrics
 
@@ -30,6 +32,8 @@ READERS: dict[str, ModuleType] = {
 }
 FORMAT_NAMES = ("auto", *READERS)
 _SUMMARY_KEYS = {"model_summary", "leaderboard", "total_transactions"}
+# Formats whose results may hold no per-case rows while stating how many cases ran.
+AGGREGATE_FORMATS = frozenset({seed_monitoring.NAME, supabase_export.NAME})
 
 
 def _not_results_hint(data: Any) -> str | None:
@@ -61,17 +65,32 @@ def detect(source: Source) -> ModuleType:
 
 
 def check_declared(source: str, run: RunResult, where: str) -> None:
-    """Reject a results list shorter (or longer) than the total the file declares."""
+    """Reject a results list shorter (or longer) than the total the file declares.
+
+    A run without cases that declares some is refused too, unless it comes from a format
+    that holds aggregates only (its ``provenance.source_format`` says which).
+    """
     declared = run.dataset.declared_cases
-    if run.cases and declared is not None and declared != len(run.cases):
-        relation = "shorter" if len(run.cases) < declared else "longer"
+    if declared is None or declared == len(run.cases):
+        return
+    if not run.cases:
+        if run.provenance.source_format in AGGREGATE_FORMATS:
+            return
         raise BadInputError(
             source,
-            f"holds {len(run.cases)} results but declares {declared}: "
-            f"the results list is {relation} than its declared total",
+            f"holds no results but declares {declared} cases",
             where=f"field {where}",
-            hint="a truncated or badly merged file; regenerate it",
+            hint="a truncated file, or results lost on the way: regenerate it (a result "
+            "of aggregates only names its format in provenance.source_format)",
         )
+    relation = "shorter" if len(run.cases) < declared else "longer"
+    raise BadInputError(
+        source,
+        f"holds {len(run.cases)} results but declares {declared}: "
+        f"the results list is {relation} than its declared total",
+        where=f"field {where}",
+        hint="a truncated or badly merged file; regenerate it",
+    )
 
 
 def _finalise(source: str, run: RunResult, cases_field: str, options: ReadOptions) -> RunResult:
@@ -96,9 +115,25 @@ _CASES_FIELD = {
 
 def check_model_key(key: str | None) -> str | None:
     """Validate an explicit model key (lower case letters, digits, '.', '_', '-')."""
-    if key is not None and not re.match(KEY_PATTERN, key):
-        raise UsageError(f"model key '{key}' is not valid: use lower case, digits, . _ -")
+    if key is not None and (len(key) > NAME_MAX or not re.match(KEY_PATTERN, key)):
+        shown = key if len(key) <= 60 else key[:57] + "..."
+        raise UsageError(
+            f"model key '{shown}' is not valid: use lower case, digits, . _ - "
+            f"(at most {NAME_MAX} characters)"
+        )
     return key
+
+
+def check_options(options: ReadOptions) -> None:
+    """Validate what the caller gives instead of the file (model key, dataset version)."""
+    check_model_key(options.model_key)
+    version = options.dataset_version
+    if version is not None and not 0 < len(version) <= NAME_MAX:
+        raise UsageError(
+            f"dataset version must be 1 to {NAME_MAX} characters long, got {len(version)}"
+        )
+    if version is not None and "\x00" in version:
+        raise UsageError("dataset version holds a NUL character, which the store cannot keep")
 
 
 def read_source(
@@ -106,7 +141,7 @@ def read_source(
 ) -> list[RunResult]:
     """Read an already-loaded source with the named reader (or the detected one)."""
     options = options or ReadOptions()
-    check_model_key(options.model_key)
+    check_options(options)
     if fmt != "auto" and fmt not in READERS:
         raise UsageError(f"unknown format '{fmt}'; choose one of {', '.join(FORMAT_NAMES)}")
     reader = detect(source) if fmt == "auto" else READERS[fmt]
@@ -114,7 +149,10 @@ def read_source(
         raise BadInputError(
             source.name, f"not a {fmt} file: the JSON is a {type(source.data).__name__}"
         )
-    runs = reader.read(source, options)
+    try:
+        runs = reader.read(source, options)
+    except ValidationError as exc:  # a value the reader derived fails the model's rules
+        raise validation_failure(source.name, exc) from None
     return [_finalise(source.name, run, _CASES_FIELD[reader.NAME], options) for run in runs]
 
 
@@ -124,23 +162,32 @@ def read_file(path: Path, fmt: str = "auto", options: ReadOptions | None = None)
         return read_source(load_source(path), fmt, options)
 
 
+def _json_files(folder: Path) -> list[Path]:
+    """Every ``*.json`` below ``folder`` (hidden entries skipped), sorted.
+
+    A ``*.json`` symbolic link that leads nowhere (a loop, or a missing target) is listed
+    too, so that reading it refuses it by name instead of skipping it without a word.
+    """
+    return sorted(
+        path
+        for path in folder.rglob("*.json")
+        if (path.is_file() or (path.is_symlink() and not path.exists()))
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    )
+
+
 def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
     """Files as given, and every ``*.json`` below a directory (sorted, hidden entries skipped)."""
     files: list[Path] = []
     for item in inputs:
         if item.is_dir():
-            found = sorted(
-                p
-                for p in item.rglob("*.json")
-                if p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(item).parts)
-            )
+            found = _json_files(item)
             if not found:
                 raise BadInputError(
                     str(item), "no result files (*.json) in this directory", hint="check the path"
                 )
             files.extend(found)
-        elif item.exists():
+        elif item.exists() or item.is_symlink():  # a broken link is refused when read
             files.append(item)
         else:
             raise BadInputError(str(item), "no such file or directory")

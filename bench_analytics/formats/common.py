@@ -6,14 +6,16 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bench_analytics.errors import BadInputError
 from bench_analytics.formats.source import validation_failure
 from bench_analytics.metrics import REGISTRY, check_value
 from bench_analytics.model import (
+    CASE_ID_MAX,
+    NAME_MAX,
     CaseResult,
     Count,
     DatasetRef,
@@ -25,6 +27,8 @@ from bench_analytics.model import (
 from bench_analytics.naming import calls_endpoint, known_model, model_key_for, version_from_name
 
 LEGACY_PROMPT_VERSION = "unversioned"
+CaseId = Annotated[str, Field(min_length=1, max_length=CASE_ID_MAX)]
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]  # becomes a key or version
 
 
 class LegacyModel(BaseModel):
@@ -51,7 +55,7 @@ def validated(shape: type[Shape], data: Any, source: str, prefix: tuple[Any, ...
 class PatientIdentity(LegacyModel):
     """The first fields of a per-patient case of the old pipeline."""
 
-    patient_id: str
+    patient_id: CaseId
     patient_name: str | None = None
 
 

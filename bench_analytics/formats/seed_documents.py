@@ -8,7 +8,9 @@ from typing import Any
 from pydantic import StrictBool
 
 from bench_analytics.formats.common import (
+    CaseId,
     LegacyModel,
+    Name,
     ReadOptions,
     legacy_file_run,
     model_ref,
@@ -30,7 +32,7 @@ DESCRIPTION = "old pipeline document results (aggregated_metrics_<model>.json)"
 
 
 class DocumentCase(LegacyModel):
-    document_name: str
+    document_name: CaseId
     document_type: str | None = None
     extraction_success: StrictBool = True
     extraction_latency_ms: NonNegativeNumber | None = None
@@ -48,7 +50,7 @@ class DocumentCase(LegacyModel):
 
 
 class DocumentResults(LegacyModel):
-    model_name: str
+    model_name: Name
     total_documents: Count
     successful_extractions: Count | None = None
     extraction_accuracy: Percent | None = None

@@ -7,6 +7,7 @@ from typing import Any
 
 from bench_analytics.formats.common import (
     LegacyModel,
+    Name,
     ReadOptions,
     map_legacy_metrics,
     model_ref,
@@ -20,9 +21,9 @@ DESCRIPTION = "old monitoring JSON (model_version, dataset_version, prompt_versi
 
 
 class MonitoringResult(LegacyModel):
-    model_version: str
-    dataset_version: str
-    prompt_version: str
+    model_version: Name
+    dataset_version: Name
+    prompt_version: Name
     model_provider: str | None = None
     dataset_size: Count | None = None
     timestamp: datetime | None = None

@@ -10,6 +10,7 @@ from pydantic import Field
 from bench_analytics.formats.common import (
     LegacyModel,
     LegacyPatientCase,
+    Name,
     PatientIdentity,
     ReadOptions,
     legacy_file_run,
@@ -43,7 +44,7 @@ class PatientCase(LegacyPatientCase, _AnalysisFields):
 
 
 class PatientResults(LegacyModel):
-    model_name: str
+    model_name: Name
     total_patients: Count
     successful_analyses: Count | None = None
     avg_precision: Rate

@@ -1,135 +1,89 @@
-"""Load a JSON file strictly: one clear error for empty files, merge conflicts, bad JSON, NaN."""
+"""Load a result file: read it once, refuse a torn read, parse it strictly (``strictjson``)."""
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterable
+import errno
+import os
+import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-import orjson
 from pydantic import ValidationError
 
 from bench_analytics.errors import BadInputError
+from bench_analytics.formats.strictjson import (
+    BOM,
+    MAX_DEPTH,
+    line_col,
+    parse_json_bytes,
+    parse_json_text,
+)
 
-_CONFLICT = re.compile(r"^(<{7}|>{7})(?: |$)|^={7}$", re.MULTILINE)
-# A JSON string, or a bare non-finite token outside strings.
-_NON_FINITE = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)')
+__all__ = [
+    "MAX_DEPTH",
+    "Source",
+    "format_loc",
+    "line_col",
+    "load_source",
+    "parse_json_bytes",
+    "parse_json_text",
+    "validation_failure",
+]
+
+Reader = Callable[[BinaryIO], bytes]
 
 
 @dataclass(frozen=True)
 class Source:
-    """A parsed file: its name for messages, its text and its JSON value."""
+    """A parsed file: its name for messages, the bytes read and their JSON value."""
 
     name: str
-    text: str
+    raw: bytes
     data: Any
 
-
-class _NonFinite:
-    """Placeholder for a bare NaN/Infinity token, so its JSON path can be reported."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
+    @property
+    def text(self) -> str:
+        """The bytes as text (a BOM dropped)."""
+        return self.raw.removeprefix(BOM).decode("utf-8")
 
 
-def line_col(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column of a character offset."""
-    line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, column
+def read_all(handle: BinaryIO) -> bytes:
+    """The whole file, in one read."""
+    return handle.read()
 
 
-def _find_non_finite(value: Any, path: str = "") -> tuple[str, str] | None:
-    if isinstance(value, _NonFinite):
-        return path or "(top level)", value.token
-    items: Iterable[tuple[Any, Any]]
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list):
-        items = ((f"[{i}]", v) for i, v in enumerate(value))
-    else:
-        return None
-    for key, child in items:
-        child_path = f"{path}{key}" if str(key).startswith("[") else f"{path}.{key}".lstrip(".")
-        found = _find_non_finite(child, child_path)
-        if found:
-            return found
-    return None
+def _unreadable(path: Path, error: OSError) -> BadInputError:
+    hint = None
+    if error.errno == errno.ELOOP:
+        hint = "a symbolic link loop: fix or remove the link"
+    elif error.errno == errno.ENOENT and path.is_symlink():
+        hint = f"a broken symbolic link (to {os.readlink(path)}): fix or remove the link"
+    return BadInputError(str(path), f"cannot read the file: {error.strerror}", hint=hint)
 
 
-def _conflict(text: str, name: str) -> None:
-    """Raise on an unresolved git merge-conflict marker at the start of a line."""
-    marked = "<<<<<<<" in text or ">>>>>>>" in text or "\n=======" in text
-    conflict = _CONFLICT.search(text) if marked else None
-    if conflict:
-        line, _ = line_col(text, conflict.start())
-        marker = text[conflict.start() : text.find("\n", conflict.start())].strip()
-        raise BadInputError(
-            name,
-            f"unresolved git merge-conflict marker '{marker}'",
-            where=f"line {line}",
-            hint="resolve the conflict (keep one side) or regenerate the results; "
-            "results kept in the store never conflict",
-        )
+def load_source(path: Path, reader: Reader = read_all) -> Source:
+    """Read ``path`` once (``reader`` takes the open file) and parse those bytes.
 
-
-def parse_json_text(text: str, name: str) -> Any:
-    """Parse ``text`` as JSON, turning every way it can be wrong into one BadInputError.
-
-    The fast path parses first: a conflict marker starts a line, and no valid JSON has a
-    line that starts with one (strings cannot hold a raw newline), so a file that parses
-    has none and is not searched for them.
+    A regular file whose size or modification time changed while it was read (a writer
+    rewrote it meanwhile) is refused: the bytes may be half old, half new.
     """
-    if not text or text.isspace():
-        raise BadInputError(name, "the file is empty", hint="re-run the benchmark or remove it")
     try:
-        return orjson.loads(text)  # fast path; strict: NaN/Infinity land in the slow path
-    except orjson.JSONDecodeError:
-        pass
-    _conflict(text, name)
-    try:
-        data = json.loads(text, parse_constant=_NonFinite)
-    except json.JSONDecodeError as exc:
-        hint = "the file must hold one JSON document"
-        first = text.lstrip()[:1]
-        if first not in {"{", "["}:
-            hint = "this looks like text, not JSON (a printed table?); export it as JSON"
-        raise BadInputError(
-            name,
-            f"invalid JSON: {exc.msg}",
-            where=f"line {exc.lineno}, column {exc.colno}",
-            hint=hint,
-        ) from None
-    found = _find_non_finite(data)
-    if found:
-        path, token = found
-        offset = next(m.start(1) for m in _NON_FINITE.finditer(text) if m.group(1))
-        line, column = line_col(text, offset)
-        raise BadInputError(
-            name,
-            f"{token} where a number is required",
-            where=f"field {path} (line {line}, column {column})",
-            hint="use null for a missing value or fix the producer",
-        )
-    return data
-
-
-def load_source(path: Path) -> Source:
-    """Read and parse one file."""
-    try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            before = os.fstat(handle.fileno())
+            raw = reader(handle)
+            after = os.fstat(handle.fileno())
     except OSError as exc:
-        raise BadInputError(str(path), f"cannot read the file: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
+        raise _unreadable(path, exc) from None
+    changed = (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns)
+    if stat.S_ISREG(after.st_mode) and changed:
         raise BadInputError(
-            str(path), f"not UTF-8 text (byte {exc.start})", hint="save the file as UTF-8 JSON"
-        ) from None
-    return Source(str(path), text, parse_json_text(text, str(path)))
+            str(path),
+            "the file changed while it was being read",
+            hint="try again once whatever writes it has finished",
+        )
+    return Source(str(path), raw, parse_json_bytes(raw, str(path)))
 
 
 def format_loc(loc: tuple[Any, ...]) -> str:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from bench_analytics.errors import BadInputError
 from bench_analytics.formats.common import (
     LegacyModel,
     LegacyPatientCase,
+    Name,
     PatientIdentity,
     ReadOptions,
     looks_like_percent,
@@ -24,6 +27,7 @@ from bench_analytics.formats.common import (
 )
 from bench_analytics.formats.source import Source
 from bench_analytics.model import (
+    NAME_MAX,
     CaseResult,
     Count,
     DatasetRef,
@@ -52,12 +56,12 @@ class ExportedRow(LegacyModel):
     created_at: datetime
     commit_sha: str | None = None
     branch_name: str | None = None
-    model_version: str
+    model_version: Name
     model_provider: str | None = None
-    dataset_version: str
+    dataset_version: Name
     dataset_size: Count | None = None
-    prompt_version: str | None = None
-    environment: str | None = None
+    prompt_version: Annotated[str, Field(max_length=NAME_MAX)] | None = None
+    environment: Annotated[str, Field(max_length=NAME_MAX)] | None = None
     run_id: str | None = None
     triggered_by: str | None = None
     metrics: dict[str, Any]
@@ -109,6 +113,20 @@ def _cases(source: str, index: int, raw: Any) -> list[CaseResult]:
     return cases
 
 
+def _started(source: str, index: int, row: ExportedRow) -> datetime | None:
+    """When the run started: its creation time minus its duration."""
+    if not row.duration_seconds:
+        return None
+    try:
+        return row.created_at - timedelta(seconds=row.duration_seconds)
+    except (OverflowError, ValueError):
+        raise BadInputError(
+            source,
+            f"is not a possible duration, got {row.duration_seconds} seconds",
+            where=f"field [{index}].duration_seconds",
+        ) from None
+
+
 def _row(source: str, index: int, raw: dict[str, Any], options: ReadOptions) -> RunResult:
     row = validated(ExportedRow, raw, source, (index,))
     raw_metrics = dict(row.metrics)
@@ -141,9 +159,7 @@ def _row(source: str, index: int, raw: dict[str, Any], options: ReadOptions) -> 
             and metrics.get("issues_detected", 0) == 0
         )
         expected = int(metrics.get("issues_expected", 0)) or None
-    started = (
-        row.created_at - timedelta(seconds=row.duration_seconds) if row.duration_seconds else None
-    )
+    started = _started(source, index, row)
     return RunResult(
         model=model,
         dataset=DatasetRef(

@@ -2,7 +2,12 @@
 
 The store is attached through DuckDB's postgres extension, loaded offline from the
 ``duckdb-extension-postgres-scanner`` wheel (never ``INSTALL``), as catalog ``store``:
-``READ_ONLY`` on DuckDB's side and ``default_transaction_read_only`` on the server's. The
+``READ_ONLY`` on DuckDB's side; on the server's, as the login role ``bench_reader_login``
+(a member of ``bench_reader``: SELECT on the store, no other privilege), in read-only
+transactions with a statement timeout. The configured user is used instead when it has no
+write or server privileges itself; when it has and the reader login cannot be used (no
+such role: migration 0003 not applied; no password for it in ``~/.pgpass``), one line
+says so and the configured user is attached with read-only transactions only. Its
 password goes into a temporary DuckDB secret, so it never shows in ``duckdb_databases()``.
 When the extension cannot load (``BENCH_DUCKDB_POSTGRES_EXTENSION`` names another file, a
 platform without the wheel …) one line says so and the relations the query needs are copied
@@ -26,6 +31,28 @@ if TYPE_CHECKING:
     from bench_analytics.store import Store
 
 CATALOG = "store"
+READER_ROLE = "bench_reader"  # SELECT on every table and view of the store (migration 0001)
+READER_LOGIN = "bench_reader_login"  # LOGIN, member of READER_ROLE (migration 0003)
+STATEMENT_TIMEOUT = "10min"  # bounds pg_sleep, lock waits and runaway scans on the server
+IDLE_IN_TRANSACTION_TIMEOUT = "10min"  # a forgotten open transaction holds its locks
+# roles whose privileges reach past the tables (signal backends, read or write server files)
+_SERVER_ROLES = (
+    "pg_signal_backend",
+    "pg_read_server_files",
+    "pg_write_server_files",
+    "pg_execute_server_program",
+)
+_POWERS = f"""
+SELECT r.rolname, r.rolname = current_user, r.rolcanlogin,
+       r.rolsuper OR r.rolcreaterole OR r.rolbypassrls
+       OR has_table_privilege(r.oid, 'public.benchmark_transactions', 'INSERT')
+       OR EXISTS (SELECT 1 FROM pg_roles p
+                  WHERE p.rolname IN ({", ".join(f"'{role}'" for role in _SERVER_ROLES)})
+                    AND pg_has_role(r.oid, p.oid, 'USAGE')),
+       EXISTS (SELECT 1 FROM pg_roles b
+               WHERE b.rolname = '{READER_ROLE}' AND pg_has_role(r.oid, b.oid, 'USAGE'))
+FROM pg_roles r WHERE r.rolname IN (current_user, %s)
+"""
 SCHEMA = "central"
 VIEWS = ("runs", "cases", "metrics", "history", "current_snapshots")
 NEEDS = {
@@ -63,14 +90,22 @@ def _quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def libpq_dsn(url: str) -> tuple[str, str | None]:
-    """(key=value connection string without the password, password) for a read-only session."""
+def libpq_dsn(url: str, *, user: str | None = None) -> tuple[str, str | None]:
+    """(key=value connection string without the password, password) for a read-only session:
+    read-only transactions, statement and idle-in-transaction timeouts. With ``user``, as
+    that user and without the URL's password (libpq may find one in ``~/.pgpass``)."""
     from psycopg.conninfo import conninfo_to_dict
 
     params = {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
     password = params.pop("password", None)
-    read_only = "-c default_transaction_read_only=on"
-    params["options"] = f"{params['options']} {read_only}" if params.get("options") else read_only
+    if user is not None:
+        params["user"], password = user, None
+    session = (
+        "-c default_transaction_read_only=on"
+        f" -c statement_timeout={STATEMENT_TIMEOUT}"
+        f" -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT}"
+    )
+    params["options"] = f"{params['options']} {session}" if params.get("options") else session
     return " ".join(f"{key}={_quote(value)}" for key, value in params.items()), password
 
 
@@ -115,6 +150,27 @@ def view_sql() -> dict[str, str]:
     }
 
 
+def _roles(store: Store) -> tuple[str, bool, bool]:
+    """(configured user, whether it holds more than SELECT, whether the reader login is a
+    plain reader: may log in, reads through bench_reader, holds nothing more)."""
+    rows = store.conn.execute(_POWERS, (READER_LOGIN,)).fetchall()
+    configured = next(name for name, me, *_ in rows if me)
+    privileged = any(power for _, me, _, power, _ in rows if me)
+    login = any(
+        can_login and reader and not power
+        for name, _, can_login, power, reader in rows
+        if name == READER_LOGIN
+    )
+    return configured, privileged, login
+
+
+def _login_failure(error: Exception) -> str:
+    """The server's reason in DuckDB's "Unable to connect to Postgres at ..." message."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    reason = text.rsplit(" failed: ", 1)[-1]
+    return " ".join(reason.split())
+
+
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr)
 
@@ -139,6 +195,7 @@ class Central:
             )
         self.con = con
         self.store = store
+        self.user: str | None = None  # the server role the store is attached as
         self.loaded: set[str] = set()
         self.notice = on_notice or _stderr
         self.mode = self._attach(extension_file(extension))
@@ -151,17 +208,7 @@ class Central:
 
         try:
             self.con.execute(f"LOAD {literal(str(extension))}")
-            dsn, password = libpq_dsn(self.store.url)
-            secret = ""
-            if password:
-                self.con.execute(
-                    "CREATE TEMPORARY SECRET _bench_store "
-                    f"(TYPE postgres, PASSWORD {literal(password)})"
-                )
-                secret = ", SECRET _bench_store"
-            self.con.execute(
-                f"ATTACH {literal(dsn)} AS {CATALOG} (TYPE postgres, READ_ONLY{secret})"
-            )
+            self._attach_store()
             return "extension"
         except (duckdb.Error, ImportError) as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -174,6 +221,47 @@ class Central:
         self.con.execute(f"ATTACH ':memory:' AS {CATALOG}")
         create_tables(self.con, CATALOG)
         return "copy"
+
+    def _attach_store(self) -> None:
+        """ATTACH the store as the reader login, or as the configured user when that one is
+        unprivileged already or the login cannot be used (then with a notice)."""
+        import duckdb
+
+        configured, privileged, login = _roles(self.store)
+        if not privileged:
+            self._attach_as(None)
+            self.user = configured
+            return
+        if login:
+            try:
+                self._attach_as(READER_LOGIN)
+                return
+            except duckdb.Error as exc:
+                why = f"cannot log in as {READER_LOGIN} ({_login_failure(exc)})"
+                hint = f"give {READER_LOGIN} a password in ~/.pgpass"
+        else:
+            why = f"role {READER_LOGIN} does not exist on the store (or is not a plain reader)"
+            hint = "apply the migrations to create it"
+        self.notice(
+            f"note: {why}, so the store is attached as {configured}, a privileged role, "
+            f"with read-only transactions only; {hint} (see docs/local-sql.md)"
+        )
+        self._attach_as(None)
+        self.user = configured
+
+    def _attach_as(self, user: str | None) -> None:
+        """ATTACH the store READ_ONLY as ``user`` (None: the configured user, password in a
+        temporary secret)."""
+        dsn, password = libpq_dsn(self.store.url, user=user)
+        secret = ""
+        if password:
+            self.con.execute(
+                "CREATE OR REPLACE TEMPORARY SECRET _bench_store "
+                f"(TYPE postgres, PASSWORD {literal(password)})"
+            )
+            secret = ", SECRET _bench_store"
+        self.con.execute(f"ATTACH {literal(dsn)} AS {CATALOG} (TYPE postgres, READ_ONLY{secret})")
+        self.user = user
 
     def ensure_for(self, refs: set[tuple[str, str, str]] | None) -> None:
         """In copy mode, load what a statement's table references need (all when unknown)."""

@@ -2,6 +2,11 @@
 
 Run status comes from ``bench_analytics.health.judge`` itself, registered in DuckDB as the
 function ``bench_health`` (one call per file); metrics are the file's own, as written.
+
+Values ``push`` refuses are refused here too, by the same rules written in SQL (identity,
+case values, metrics, declared totals): each view checks what it shows of every file it
+reads, and the first bad value stops the query with DuckDB's ``error()`` naming the file,
+field and rule. The checks run in the same scan, vectorised (docs/local-sql.md).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench_analytics.formats import AGGREGATE_FORMATS
 from bench_analytics.health import judge
 from bench_analytics.local.columns import CASE_FIELDS as CASE_ROW
 from bench_analytics.local.columns import (
@@ -21,6 +27,8 @@ from bench_analytics.local.columns import (
     literal,
     select_list,
 )
+from bench_analytics.metrics import REGISTRY
+from bench_analytics.model import CASE_ID_MAX, INT32_MAX, KEY_PATTERN, NAME_MAX
 
 if TYPE_CHECKING:
     import duckdb
@@ -35,6 +43,7 @@ _PROVENANCE = (
 )
 _CASE = "STRUCT(" + ", ".join(f"{ident(name)} {kind}" for name, kind in CASE_ROW) + ")"
 _CONTEXT = {
+    "schema_version": "BIGINT",
     "model": _MODEL,
     "dataset": _DATASET,
     "prompt_version": "VARCHAR",
@@ -49,9 +58,11 @@ RUN_FIELDS = {
     "reported_errors": "BIGINT",
     "outage_evidence": "VARCHAR",
     "provenance": _PROVENANCE,
-    "cases": 'STRUCT(status VARCHAR, "error" VARCHAR)[]',  # enough for the health rule
+    # what the health rule and the checks of the case list need (values: the cases view)
+    "cases": 'STRUCT(case_id VARCHAR, status VARCHAR, "error" VARCHAR)[]',
 }
-CASE_FIELDS = {**_CONTEXT, "cases": f"{_CASE}[]"}
+_SOURCE_FORMAT = "STRUCT(source_format VARCHAR)"
+CASE_FIELDS = {**_CONTEXT, "cases": f"{_CASE}[]", "provenance": _SOURCE_FORMAT}
 METRIC_FIELDS = {**_CONTEXT, "metrics": "MAP(VARCHAR, DOUBLE)"}
 
 HEALTH_FUNCTION = "bench_health"
@@ -119,10 +130,199 @@ _CONTEXT_EXPRS = {
     "run_at": "coalesce(j.finished_at, j.started_at)",
 }
 
+# --- the checks: push's rules in SQL ----------------------------------------------------------
+# Each rule is a condition that holds for a bad value (NULL for a missing optional one) and
+# a message. Per file, before its cases or metrics are unnested, one cheap test of all
+# conditions finds the first bad element (``list_filter``); only that one has its message
+# built, and the view's filter stops the query with ``error()``.
+
+_COUNTS = ("tp", "fp", "fn", "input_tokens", "output_tokens")
+_FRACTIONS = sorted(n for n, spec in REGISTRY.items() if spec.unit == "fraction")
+_NON_NEGATIVE = sorted(
+    n for n, spec in REGISTRY.items() if spec.unit in {"ms", "usd", "tokens", "count"}
+)
+_REFUSED = " (push refuses this file too: fix it, or query without it)"
+Rules = list[tuple[str, str]]
+
+
+def _text(expr: str, width: int = 60) -> str:
+    """``expr`` as quoted text for a message, cut to ``width`` characters."""
+    quote = literal("'")
+    return f"{quote} || left(CAST({expr} AS VARCHAR), {width}) || {quote}"
+
+
+def _any(rules: Rules) -> str:
+    """True when a rule is broken; false (not NULL) otherwise."""
+    return "coalesce(" + " OR ".join(f"({cond})" for cond, _ in rules) + ", false)"
+
+
+def _message(rules: Rules) -> str:
+    """The message of the first broken rule (NULL when none is)."""
+    whens = "\n".join(f"        WHEN {cond} THEN {message}" for cond, message in rules)
+    return f"CASE\n{whens}\n        END"
+
+
+def _length(expr: str, field: str, low: int, high: int) -> Rules:
+    """1..high characters (bytes are counted first: characters only for long values)."""
+    return [
+        (f"{expr} IS NULL", literal(f"field {field}: is missing")),
+        (
+            f"strlen({expr}) < {low} OR strlen({expr}) > {high} AND length({expr}) > {high}",
+            literal(f"field {field}: must be {low} to {high} characters long, got ")
+            + f" || length({expr})",
+        ),
+    ]
+
+
+def identity_rules(r: str) -> Rules:
+    """Schema version, model key, dataset and prompt versions, environment of file row ``r``."""
+    key = f'{r}.model."key"'
+    pattern = KEY_PATTERN.removeprefix("^").removesuffix("$")
+    return [
+        (
+            f"{r}.schema_version <> 1",
+            literal("field schema_version: this release reads result schema version 1, got ")
+            + f" || {r}.schema_version",
+        ),
+        (f"{key} IS NULL", literal("field model.key: is missing")),
+        (
+            f"length({key}) > {NAME_MAX} OR NOT regexp_full_match({key}, {literal(pattern)})",
+            literal(
+                "field model.key: must be lower case letters, digits, '.', '_' or '-' "
+                f"(at most {NAME_MAX} characters), got "
+            )
+            + f" || {_text(key)}",
+        ),
+        *_length(f'{r}.dataset."version"', "dataset.version", 1, NAME_MAX),
+        *_length(f"{r}.prompt_version", "prompt_version", 1, NAME_MAX),
+        (
+            f"length({r}.environment) > {NAME_MAX}",
+            literal(f"field environment: must be at most {NAME_MAX} characters long"),
+        ),
+    ]
+
+
+def case_rules(c: str, values: bool = True) -> Rules:
+    """Id and status of case struct ``c``, and (``values``) its counts and numbers."""
+    field = f"{literal('field cases[case_id=')} || {_text(f'{c}.case_id')} || '].'"
+    rules = [
+        (f"{c}.case_id IS NULL", literal("field cases[]: a case has no case_id")),
+        (
+            f"strlen({c}.case_id) = 0 OR strlen({c}.case_id) > {CASE_ID_MAX} "
+            f"AND length({c}.case_id) > {CASE_ID_MAX}",
+            literal(f"field cases[].case_id: must be 1 to {CASE_ID_MAX} characters long"),
+        ),
+        (
+            f"{c}.status NOT IN ('ok', 'error')",
+            f"{field} || {literal('status: must be ok or error, got ')} || {_text(f'{c}.status')}",
+        ),
+    ]
+    if not values:
+        return rules
+    for name in _COUNTS:  # read as INTEGER: DuckDB itself refuses more than 2147483647
+        message = literal(f"{name}: must lie in 0..{INT32_MAX}, got ")
+        rules.append((f"{c}.{name} < 0", f"{field} || {message} || {c}.{name}"))
+    message = literal("score: must be a finite number, got ")
+    rules.append((f"NOT isfinite({c}.score)", f"{field} || {message} || {c}.score"))
+    for name in ("latency_ms", "cost_usd"):
+        message = literal(f"{name}: must be a finite number >= 0, got ")
+        rules.append(
+            (f"{c}.{name} < 0 OR NOT isfinite({c}.{name})", f"{field} || {message} || {c}.{name}")
+        )
+    return rules
+
+
+def metric_rules(name: str, value: str) -> Rules:
+    """``bench_analytics.metrics.check_value`` for one metric, and the name's length."""
+    field = f"{literal('field metrics.')} || left({name}, 60) || ': '"
+    fractions = "[" + ", ".join(map(literal, _FRACTIONS)) + "]"
+    non_negative = "[" + ", ".join(map(literal, _NON_NEGATIVE)) + "]"
+    return [
+        (
+            f"length({name}) > {NAME_MAX}",
+            literal(f"field metrics: a name is longer than {NAME_MAX} characters"),
+        ),
+        (f"{value} IS NULL", f"{field} || 'must be a number, got null'"),
+        (f"NOT isfinite({value})", f"{field} || 'must be a finite number, got ' || {value}"),
+        (
+            f"list_contains({fractions}, {name}) AND NOT {value} BETWEEN 0 AND 1",
+            f"{field} || 'is a rate and must lie in [0, 1], got ' || {value}",
+        ),
+        (
+            f"list_contains({non_negative}, {name}) AND {value} < 0",
+            f"{field} || 'cannot be negative, got ' || {value}",
+        ),
+    ]
+
+
+def run_rules(r: str) -> Rules:
+    """The counts file row ``r`` states, and its benchmark type."""
+    return [
+        *(
+            (
+                f"NOT {value} BETWEEN 0 AND {INT32_MAX}",
+                f"'field {field}: must lie in 0..{INT32_MAX}, got ' || {value}",
+            )
+            for field, value in (
+                ("dataset.declared_cases", f"{r}.dataset.declared_cases"),
+                ("reported_errors", f"{r}.reported_errors"),
+            )
+        ),
+        (f"{r}.benchmark_type = ''", "'field benchmark_type: must not be empty'"),
+    ]
+
+
+def case_list_rules(r: str) -> Rules:
+    """The case list of file row ``r`` as a whole: the declared total (as
+    ``formats.check_declared``) and duplicate ids."""
+    cases = f"coalesce(len({r}.cases), 0)"
+    declared = f"{r}.dataset.declared_cases"
+    aggregate = "[" + ", ".join(map(literal, sorted(AGGREGATE_FORMATS))) + "]"
+    ids = f"list_transform({r}.cases, lambda c: c.case_id)"
+    return [
+        (
+            f"{cases} = 0 AND {declared} > 0 AND NOT list_contains({aggregate}, "
+            f"coalesce({r}.provenance.source_format, 'native'))",
+            f"'field cases: holds no results but declares ' || {declared} || ' cases'",
+        ),
+        (
+            f"{cases} > 0 AND {declared} <> {cases}",
+            f"'field cases: holds ' || {cases} || ' results but declares ' || {declared}",
+        ),
+        (
+            f"len(list_distinct({ids})) <> len(list_filter({ids}, lambda i: i IS NOT NULL))",
+            "'field cases: a case_id appears twice'",
+        ),
+    ]
+
+
+def _refuse(ok: str, problem: str, value: str = "true") -> str:
+    """``value`` when ``ok``, else DuckDB's ``error()`` with ``problem`` (a WHERE condition,
+    or a column that checks what it is computed from)."""
+    return (
+        f"CASE WHEN {ok} THEN {value} "
+        f"ELSE error(j.filename || ': ' || {problem} || {literal(_REFUSED)}) END"
+    )
+
+
+# --- the views ---------------------------------------------------------------------------------
+
 
 def runs_sql(files: Sequence[Path], threshold: float) -> str:
-    """One row per native file; status and counts from the health rule (``bench_health``)."""
+    """One row per native file; status and counts from the health rule (``bench_health``).
+
+    Every row is checked (identity, stated counts, metrics); the columns computed from the
+    case list (status, counts) check the case list too, so a query that reads none of them
+    does not read the cases at all.
+    """
     thr = f"CAST({float(threshold)!r} AS DOUBLE)"
+    from_cases = {
+        "status": "j._health.status",
+        "status_reason": "j._health.reason",
+        "effective_status": "j._health.status",
+        "case_count": "j._health.case_count",
+        "error_count": "j._health.error_count",
+    }
     exprs = {
         **_CONTEXT_EXPRS,
         "model_display_name": "j.model.display_name",
@@ -138,35 +338,56 @@ def runs_sql(files: Sequence[Path], threshold: float) -> str:
         "notes": "j.provenance.notes",
         "run_started_at": "j.started_at",
         "run_finished_at": "j.finished_at",
-        "status": "j._health.status",
-        "status_reason": "j._health.reason",
-        "effective_status": "j._health.status",
-        "case_count": "j._health.case_count",
-        "error_count": "j._health.error_count",
+        **{
+            name: _refuse("j._cases_problem IS NULL", "j._cases_problem", expr)
+            for name, expr in from_cases.items()
+        },
         **{name: f"j.metrics[{literal(name)}]" for name in _HEADLINE},
         "source_format": "coalesce(j.provenance.source_format, 'native')",
         "source_name": "coalesce(j.provenance.source_name, parse_filename(j.filename))",
     }
+    file_rules = identity_rules("j") + run_rules("j")
+    metric = metric_rules("j._bad_metric.key", "j._bad_metric.value")
+    ok = f"NOT {_any(file_rules)} AND j._bad_metric IS NULL"
+    problem = (
+        f"coalesce({_message(file_rules)}, "
+        f"CASE WHEN j._bad_metric IS NOT NULL THEN {_message(metric)} END)"
+    )
+    bad_metric = _any(metric_rules("e.key", "e.value"))
+    case_list = case_list_rules("f")
+    case = case_rules("f._bad_case", values=False)
     return f"""SELECT {select_list(RUNS, exprs)}
 FROM (
-    SELECT r.*,
-           {HEALTH_FUNCTION}(
-               len(r.cases),
-               len(list_filter(r.cases, lambda c: c.status = 'error')),
+    SELECT f.*,
+           coalesce(
+               CASE WHEN {_any(case_list)} THEN {_message(case_list)} END,
+               CASE WHEN f._bad_case IS NOT NULL THEN {_message(case)} END
+           ) AS _cases_problem
+    FROM (
+        SELECT r.*,
+               {HEALTH_FUNCTION}(
+                   len(r.cases),
+                   len(list_filter(r.cases, lambda c: c.status = 'error')),
+                   list_filter(
+                       r.cases, lambda c: c.status = 'error' AND coalesce(c."error", '') <> ''
+                   )[1]."error",
+                   r.dataset.declared_cases,
+                   r.reported_errors,
+                   r.outage_evidence,
+                   {thr}
+               ) AS _health,
+               list_filter(map_entries(r.metrics), lambda e: {bad_metric})[1] AS _bad_metric,
                list_filter(
-                   r.cases, lambda c: c.status = 'error' AND coalesce(c."error", '') <> ''
-               )[1]."error",
-               r.dataset.declared_cases,
-               r.reported_errors,
-               r.outage_evidence,
-               {thr}
-           ) AS _health
-    FROM {read_json_sql(files, RUN_FIELDS)} r
-) j"""
+                   r.cases, lambda c: {_any(case_rules("c", values=False))}
+               )[1] AS _bad_case
+        FROM {read_json_sql(files, RUN_FIELDS)} r
+    ) f
+) j
+WHERE {_refuse(ok, problem)}"""
 
 
 def cases_sql(files: Sequence[Path]) -> str:
-    """One row per case of every native file."""
+    """One row per case of every native file (the case list as a whole: ``runs``)."""
     exprs = {
         **_CONTEXT_EXPRS,
         "case_id": "j.c.case_id",
@@ -176,12 +397,24 @@ def cases_sql(files: Sequence[Path]) -> str:
         "error": 'j.c."error"',
         "details": "coalesce(j.c.details, '{}')",
     }
+    identity = identity_rules("r")
+    case = case_rules("f._bad_case")
     return f"""SELECT {select_list(CASES, exprs)}
 FROM (
-    SELECT r.filename, r.model, r.dataset, r.prompt_version, r.environment, r.started_at,
-           r.finished_at, unnest(r.cases) AS c
-    FROM {read_json_sql(files, CASE_FIELDS)} r
-) j"""
+    SELECT f.filename, f.model, f.dataset, f.prompt_version, f.environment, f.started_at,
+           f.finished_at,
+           coalesce(
+               f._file, CASE WHEN f._bad_case IS NOT NULL THEN {_message(case)} END
+           ) AS _problem,
+           unnest(f.cases) AS c
+    FROM (
+        SELECT r.*,
+               list_filter(r.cases, lambda c: {_any(case_rules("c"))})[1] AS _bad_case,
+               CASE WHEN {_any(identity)} THEN {_message(identity)} END AS _file
+        FROM {read_json_sql(files, CASE_FIELDS)} r
+    ) f
+) j
+WHERE {_refuse("j._problem IS NULL", "j._problem")}"""
 
 
 def metrics_sql(files: Sequence[Path]) -> str:
@@ -193,11 +426,24 @@ def metrics_sql(files: Sequence[Path]) -> str:
         "unit": "coalesce(reg.unit, 'unknown')",
         "direction": "coalesce(reg.direction, 'unknown')",
     }
+    identity = identity_rules("r")
+    metric = metric_rules("f._bad_metric.key", "f._bad_metric.value")
+    bad_metric = _any(metric_rules("e.key", "e.value"))
     return f"""SELECT {select_list(METRICS, exprs)}
 FROM (
-    SELECT r.filename, r.model, r.dataset, r.prompt_version, r.environment, r.started_at,
-           r.finished_at, unnest(map_keys(r.metrics)) AS name,
-           unnest(map_values(r.metrics)) AS value
-    FROM {read_json_sql(files, METRIC_FIELDS)} r
+    SELECT f.filename, f.model, f.dataset, f.prompt_version, f.environment, f.started_at,
+           f.finished_at,
+           coalesce(
+               f._file, CASE WHEN f._bad_metric IS NOT NULL THEN {_message(metric)} END
+           ) AS _problem,
+           unnest(map_keys(f.metrics)) AS name,
+           unnest(map_values(f.metrics)) AS value
+    FROM (
+        SELECT r.*,
+               list_filter(map_entries(r.metrics), lambda e: {bad_metric})[1] AS _bad_metric,
+               CASE WHEN {_any(identity)} THEN {_message(identity)} END AS _file
+        FROM {read_json_sql(files, METRIC_FIELDS)} r
+    ) f
 ) j
-LEFT JOIN _bench.metric_registry reg ON reg.name = j.name"""
+LEFT JOIN _bench.metric_registry reg ON reg.name = j.name
+WHERE {_refuse("j._problem IS NULL", "j._problem")}"""

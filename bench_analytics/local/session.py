@@ -85,7 +85,8 @@ class Session:
     """DuckDB with views ``runs``, ``metrics``, ``cases`` (and ``central.*`` with --central).
 
     Every statement given to ``sql``/``query``/``arrow`` is checked by the read-only rule
-    first; ``con`` is the raw DuckDB connection, unchecked, for experts.
+    first; ``con`` is the raw DuckDB connection, unchecked, for experts: the store behind
+    it is still attached as a role that can only read (``central.user``).
     """
 
     def __init__(

@@ -8,6 +8,7 @@ transaction is abandoned (nothing written) and the comparison is made again.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from operator import attrgetter
@@ -15,8 +16,10 @@ from operator import attrgetter
 import orjson
 import psycopg
 
+from bench_analytics.canonical import nul_offset
 from bench_analytics.case_columns import CASE_COLUMN_NAMES
 from bench_analytics.configuration import Configuration
+from bench_analytics.errors import BadInputError
 from bench_analytics.health import Health, assess
 from bench_analytics.metrics import spec_for
 from bench_analytics.model import CaseResult, RunResult
@@ -91,7 +94,9 @@ def _insert_transaction(conn: psycopg.Connection, run: RunResult, sha: str, heal
             provenance.source_format or "native",
             provenance.source_name,
             provenance.legacy_id,
-            orjson.dumps(document).decode(),
+            _without_nul(
+                run.provenance.source_name or run.model.key, orjson.dumps(document)
+            ).decode(),
         ),
     ).fetchone()
     assert row is not None
@@ -99,6 +104,23 @@ def _insert_transaction(conn: psycopg.Connection, run: RunResult, sha: str, heal
 
 
 _CASE_VALUES = attrgetter(*CASE_COLUMN_NAMES[:-1])  # every column but details (the last)
+
+
+def _without_nul(where: str, text: bytes) -> bytes:
+    """PostgreSQL text and JSONB cannot hold NUL: refuse it here (nothing is written)."""
+    if nul_offset(text) is not None:
+        raise BadInputError(where, "holds a NUL character (\\u0000), which PostgreSQL cannot store")
+    return text
+
+
+def content_sha256(run: RunResult) -> str:
+    """The run's content hash, refusing (BadInputError) content PostgreSQL cannot store: the
+    canonical form holds every case id, error and detail, so one scan covers them all."""
+    digest = hashlib.sha256()
+    for part in run.canonical_parts():
+        _without_nul(run.provenance.source_name or run.model.key, part)
+        digest.update(part)
+    return digest.hexdigest()
 
 
 def case_row(transaction_id: int, c: CaseResult) -> tuple[object, ...]:
@@ -172,7 +194,7 @@ def push_run(
     a decision that says ``hold`` keeps the pointer where it is, with an event saying why.
     """
     config = run.configuration()
-    sha = run.content_sha256()
+    sha = content_sha256(run)
     health = assess(run, failure_threshold)
     for attempt in range(OPTIMISTIC_ATTEMPTS + 1):
         found = _existing(conn, sha)
