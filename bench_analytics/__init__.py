@@ -5,8 +5,8 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str) -> object:
     """``from bench_analytics import Bench`` without loading the library for ``--version``."""
-    if name == "Bench":
-        from bench_analytics.api import Bench
+    if name in ("Bench", "RunFilter"):
+        from bench_analytics import api
 
-        return Bench
+        return getattr(api, name)
     raise AttributeError(f"module 'bench_analytics' has no attribute {name!r}")

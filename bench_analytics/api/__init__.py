@@ -22,11 +22,14 @@ from bench_analytics.api.results import (
     RunReport,
 )
 from bench_analytics.api.session import RunRef, StoreNotConfiguredError
+from bench_analytics.api.views import Views
+from bench_analytics.store.overview import RunFilter
 
 
-class Bench(Ingest, Analysis, History):
+class Bench(Ingest, Analysis, History, Views):
     """A session with the benchmark store: push, check, compare, show, cases, history,
-    snapshots, cost, rollback, pin, quarantine, run, status.
+    snapshots, cost, rollback, pin, quarantine, run, status, and the grouped views
+    (current, trend, latest_verdicts, failed_runs, case_across …).
 
     ``Bench()`` uses ``BENCH_DATABASE_URL`` or the embedded server; ``Bench(url)`` any
     PostgreSQL. The store is opened on the first call that needs it (read-only for reads).
@@ -44,6 +47,7 @@ __all__ = [
     "PushedRun",
     "ReadResult",
     "Refusal",
+    "RunFilter",
     "RunIntervals",
     "RunRef",
     "RunReport",

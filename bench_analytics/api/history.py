@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from bench_analytics.api.session import Session, selector
 
 if TYPE_CHECKING:
+    from bench_analytics.store.overview import RunFilter
     from bench_analytics.store.records import (
         ConfigurationHistory,
         CostRow,
@@ -45,14 +46,20 @@ class History(Session):
         event of their pointers, oldest first."""
         return self.store().history(selector(model, dataset, prompt, environment))
 
-    def cost(self, *, since: str | datetime | None = "30d", by: str = "model") -> Table[CostRow]:
+    def cost(
+        self,
+        *,
+        since: str | datetime | None = "30d",
+        by: str = "model",
+        where: RunFilter | None = None,
+    ) -> Table[CostRow]:
         """Tokens, USD, USD per run and per correctly detected issue, grouped by model,
         prompt, environment, day, week or month. ``since``: 30d, 12h, 4w, 6m, a date,
-        'all' (or None)."""
+        'all' (or None); ``where`` narrows the runs further."""
         from bench_analytics.store.costs import parse_since
 
         start = since if isinstance(since, datetime) else parse_since(since)
-        return self.store().costs(start, by)
+        return self.store().costs(start, by, where)
 
     def rollback(
         self,

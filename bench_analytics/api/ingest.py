@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from bench_analytics.context import PushContext
     from bench_analytics.model import CaseResult, RunResult
     from bench_analytics.runner.cases import CaseSet
+    from bench_analytics.stats import Estimate
     from bench_analytics.store import Store
-    from bench_analytics.store.push import Gate
+    from bench_analytics.store.push import Estimator, Gate
     from bench_analytics.store.records import PushOutcome
 
 # What push and read accept: files, folders, runs in memory or (source name, run) pairs.
@@ -159,13 +160,31 @@ class Ingest(Session):
         )
         store = self.store(write=True)
         policy = HoldPolicy(store, self.settings, force=force)
-        outcomes = _push_each(store, runs, policy, on_push)
+        outcomes = _push_each(store, runs, policy, on_push, self._estimator())
         for (_, run), outcome in zip(runs, outcomes, strict=True):
             comparison = outcome.gate.report if outcome.gate else None
             report.pushed.append(PushedRun(outcome, comparison, run))  # type: ignore[arg-type]
         if alert:
             report.alert_failures = self._alert_push(report)
         return report
+
+    def _estimator(self) -> Estimator:
+        """The headline intervals stored with each run: the ones ``show`` gives."""
+        from bench_analytics.stats import CaseTable
+        from bench_analytics.stats.intervals import headline_intervals
+        from bench_analytics.stats.resample import rng_for
+
+        resamples = self.settings.resamples
+
+        def estimate(run: RunResult) -> list[Estimate]:
+            return headline_intervals(
+                CaseTable.from_cases(run.cases),
+                averaging=run.averaging or "micro",
+                resamples=resamples,
+                rng=rng_for(run.content_sha256()),
+            )
+
+        return estimate
 
     def _alert_push(self, report: PushReport) -> list[str]:
         """One alert per regression verdict or failed run of this push."""
@@ -296,6 +315,7 @@ def _push_each(
     runs: list[tuple[str, RunResult]],
     gate: Gate,
     on_push: Callable[[PushOutcome], None] | None,
+    estimator: Estimator | None = None,
 ) -> list[PushOutcome]:
     """Push in order; when the store refuses one result, say which, and what was stored
     before it (each result is its own transaction: those stay, the rest are not tried)."""
@@ -304,7 +324,7 @@ def _push_each(
     done: list[PushOutcome] = []
     for source, run in runs:
         try:
-            [outcome] = store.push([(source, run)], gate=gate)
+            [outcome] = store.push([(source, run)], gate=gate, estimator=estimator)
         except psycopg.Error as error:
             if isinstance(error, psycopg.OperationalError):
                 raise  # the store is gone: exit 3 with the connection's reason

@@ -124,3 +124,78 @@ def run_intervals(
             )
         )
     return out
+
+
+HEADLINE = ("f1", "precision", "recall", "pass_rate", "latency_ms", "success_rate")
+BOOTSTRAP_LIMIT = 500  # above this many cases the clustered normal interval is as good
+
+
+def headline_intervals(
+    table: CaseTable,
+    *,
+    averaging: str = "micro",
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    rng: np.random.Generator | None = None,
+) -> list[Estimate]:
+    """The headline metrics with their intervals, cheap enough to compute at every push.
+
+    Up to BOOTSTRAP_LIMIT answered cases: exactly what ``run_intervals`` gives (same
+    resamples, same numbers as ``show``). Above it: micro scores as ratios of sums with a
+    normal interval clustered by case (linearisation), per-case means with a normal interval,
+    Wilson and Jeffreys for rates; at that size these agree with the bootstrap.
+    """
+    if table.n <= BOOTSTRAP_LIMIT:
+        found = run_intervals(
+            table, averaging=averaging, confidence=confidence, resamples=resamples, rng=rng
+        )
+        return [e for e in found if e.metric in HEADLINE]
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    out: list[Estimate] = []
+    total = table.n + table.errored
+    low, high = jeffreys(table.n, total, confidence)
+    out.append(Estimate("success_rate", table.n / total, low, high, "Jeffreys", total))
+    method = "normal approximation clustered by case"
+    if table.scored:
+        tp, fp, fn = (a.astype(np.float64) for a in (table.tp, table.fp, table.fn))
+        if averaging == "micro":
+            for name, top, bottom in (
+                ("f1", 2 * tp, 2 * tp + fp + fn),
+                ("precision", tp, tp + fp),
+                ("recall", tp, tp + fn),
+            ):
+                if bottom.sum() > 0:
+                    value, half = _ratio(top, bottom, z)
+                    lo, hi = max(0.0, value - half), min(1.0, value + half)
+                    out.append(Estimate(name, value, lo, hi, method, table.n))
+        else:
+            per_case = dict(zip(("precision", "recall", "f1"), per_case_prf(table), strict=True))
+            for name in ("f1", "precision", "recall"):
+                value, half = _mean(per_case[name], z)
+                lo, hi = max(0.0, value - half), min(1.0, value + half)
+                out.append(Estimate(name, value, lo, hi, method, table.n))
+        passed = int(table.passed().sum())
+        low, high = wilson(passed, table.n, confidence)
+        out.append(Estimate("pass_rate", passed / table.n, low, high, "Wilson", table.n))
+    if table.has_latency():
+        value, half = _mean(table.latency, z)
+        low, high = max(0.0, value - half), value + half
+        out.append(Estimate("latency_ms", value, low, high, method, table.n))
+    return out
+
+
+def _ratio(top: np.ndarray, bottom: np.ndarray, z: float) -> tuple[float, float]:
+    """sum(top)/sum(bottom) and the half-width of its interval, clustered by case."""
+    n = len(top)
+    ratio = float(top.sum() / bottom.sum())
+    residual = top - ratio * bottom
+    variance = float((residual**2).sum()) * n / max(n - 1, 1) / float(bottom.sum()) ** 2
+    return ratio, z * math.sqrt(variance)
+
+
+def _mean(values: np.ndarray, z: float) -> tuple[float, float]:
+    kept = values[~np.isnan(values)]
+    if len(kept) == 0:
+        return float("nan"), float("nan")
+    spread = float(kept.std(ddof=1)) if len(kept) > 1 else 0.0
+    return float(kept.mean()), z * spread / math.sqrt(len(kept))

@@ -34,7 +34,8 @@ from bench_analytics.tables import Table
 if TYPE_CHECKING:
     from bench_analytics.configuration import Configuration
     from bench_analytics.model import RunResult
-    from bench_analytics.store.push import Gate
+    from bench_analytics.store.overview import RunFilter
+    from bench_analytics.store.push import Estimator, Gate
 
 __all__ = ["CaseFilter", "ConfigFilter", "PushOutcome", "Store"]
 
@@ -122,10 +123,12 @@ class Store:
         on_each: Callable[[PushOutcome], None] | None = None,
         *,
         gate: Gate | None = None,
+        estimator: Estimator | None = None,
     ) -> list[PushOutcome]:
         """Push (source, run) pairs in the order the runs happened; one transaction each.
 
-        ``gate`` compares each healthy run with the current version and may hold it.
+        ``gate`` compares each healthy run with the current version and may hold it;
+        ``estimator`` gives the headline intervals stored with each run.
         """
         from bench_analytics.store.push import push_run
 
@@ -139,6 +142,7 @@ class Store:
                 source=source,
                 failure_threshold=self.settings.failure_threshold,
                 gate=gate,
+                estimator=estimator,
             )
             outcomes.append(outcome)
             if on_each:
@@ -228,7 +232,9 @@ class Store:
             for config in found
         ]
 
-    def costs(self, since: datetime | None, by: str = "model") -> Table[CostRow]:
+    def costs(
+        self, since: datetime | None, by: str = "model", where: RunFilter | None = None
+    ) -> Table[CostRow]:
         """Totals of tokens and cost, grouped by model, prompt, environment or period."""
         from bench_analytics.store.costs import GROUPS, cost_report
 
@@ -236,7 +242,7 @@ class Store:
             if by not in GROUPS:
                 raise UsageError(f"cost by '{by}': choose one of {', '.join(GROUPS)}")
             return Table(CostRow)
-        return cost_report(self.conn, since, by)
+        return cost_report(self.conn, since, by, where)
 
     def cases(
         self,

@@ -9,6 +9,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from bench_analytics.errors import UsageError
+from bench_analytics.store.overview import RunFilter
 from bench_analytics.store.records import CostRow
 from bench_analytics.tables import Table
 
@@ -46,10 +47,14 @@ def parse_since(text: str | None, now: datetime | None = None) -> datetime | Non
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def cost_report(conn: psycopg.Connection, since: datetime | None, by: str) -> Table[CostRow]:
-    """One row per group: runs, failed runs, cases, tokens, cost, cost per detected issue."""
+def cost_report(
+    conn: psycopg.Connection, since: datetime | None, by: str, where: RunFilter | None = None
+) -> Table[CostRow]:
+    """One row per group: runs, failed runs, cases, tokens, cost, cost per detected issue.
+    ``where`` narrows the runs (models, environments, versions, time range)."""
     if by not in GROUPS:
         raise UsageError(f"cost by '{by}': choose one of {', '.join(GROUPS)}")
+    narrow, narrow_params = (where or RunFilter()).runs("t")
     sql = f"""
         WITH runs AS (
             SELECT t.id, t.model_key, t.prompt_version, t.environment, t.effective_status,
@@ -61,6 +66,10 @@ def cost_report(conn: psycopg.Connection, since: datetime | None, by: str) -> Ta
             FROM transaction_state t
             LEFT JOIN benchmark_metrics m ON m.transaction_id = t.id
                  AND m.name IN ('input_tokens', 'output_tokens', 'true_positives')
+            WHERE {narrow}
+              AND (%s::timestamptz IS NULL
+                   OR COALESCE(t.run_finished_at, t.run_started_at, t.pushed_at)
+                      >= %s::timestamptz)
             GROUP BY t.id, t.model_key, t.prompt_version, t.environment, t.effective_status,
                      t.case_count, t.cost_usd, run_at
         )
@@ -74,11 +83,10 @@ def cost_report(conn: psycopg.Connection, since: datetime | None, by: str) -> Ta
                count(cost_usd)::int AS priced_runs,
                sum(found) FILTER (WHERE cost_usd IS NOT NULL) AS issues_found
         FROM runs
-        WHERE %(since)s::timestamptz IS NULL OR run_at >= %(since)s::timestamptz
         GROUP BY 1
         ORDER BY sum(cost_usd) DESC NULLS LAST, 1"""
     with conn.cursor(row_factory=dict_row) as cur:
-        found_rows = cur.execute(sql, {"since": since}).fetchall()
+        found_rows = cur.execute(sql, (*narrow_params, since, since)).fetchall()
     table = Table(CostRow)
     for row in found_rows:
         cost, found = row["cost_usd"], row["issues_found"]

@@ -9,9 +9,10 @@ transaction is abandoned (nothing written) and the comparison is made again.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from operator import attrgetter
+from typing import Protocol
 
 import orjson
 import psycopg
@@ -33,6 +34,21 @@ OPTIMISTIC_ATTEMPTS = 3
 
 # Compares a healthy new run with the current version; None means "not compared".
 Gate = Callable[[RunResult, Configuration, CurrentSnapshot], GateDecision | None]
+
+
+class Interval(Protocol):
+    """A headline metric of a run with its interval (``stats.Estimate`` is one)."""
+
+    metric: str
+    value: float
+    low: float
+    high: float
+    method: str
+    n: int
+
+
+# The headline intervals of a run, stored with it for the dashboard (None: none stored).
+Estimator = Callable[[RunResult], Sequence[Interval]]
 
 
 class _CurrentMoved(Exception):
@@ -145,6 +161,23 @@ def _copy_metrics(conn: psycopg.Connection, transaction_id: int, run: RunResult)
             copy.write_row((transaction_id, name, value, spec.unit, spec.direction))
 
 
+def _insert_intervals(
+    conn: psycopg.Connection, transaction_id: int, intervals: Sequence[Interval]
+) -> None:
+    finite = [
+        (transaction_id, e.metric, e.value, e.low, e.high, e.method, e.n)
+        for e in intervals
+        if all(v == v and abs(v) != float("inf") for v in (e.value, e.low, e.high))
+    ]
+    if finite:
+        with conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO run_intervals (transaction_id, metric, value, low, high, method, n)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s)""",
+                finite,
+            )
+
+
 def _newer_than_current(run_at: datetime | None, current: CurrentSnapshot) -> bool:
     return run_at is None or current.run_at is None or run_at >= current.run_at
 
@@ -187,15 +220,21 @@ def push_run(
     source: str,
     failure_threshold: float,
     gate: Gate | None = None,
+    estimator: Estimator | None = None,
 ) -> PushOutcome:
     """Store one result atomically; pushing the same content again changes nothing.
 
     A healthy run newer than the current version is handed to ``gate`` (outside the lock);
     a decision that says ``hold`` keeps the pointer where it is, with an event saying why.
+    ``estimator`` gives the headline intervals stored with the run (computed before the
+    transaction, like the gate's comparison).
     """
     config = run.configuration()
     sha = content_sha256(run)
     health = assess(run, failure_threshold)
+    intervals: Sequence[Interval] = ()
+    if estimator is not None and run.cases and _existing(conn, sha) is None:
+        intervals = estimator(run)
     for attempt in range(OPTIMISTIC_ATTEMPTS + 1):
         found = _existing(conn, sha)
         if found:
@@ -204,7 +243,9 @@ def push_run(
         decision = _judge(gate, run, config, health, current)
         last = attempt == OPTIMISTIC_ATTEMPTS
         try:
-            return _write(conn, run, source, config, sha, health, current, decision, gate, last)
+            return _write(
+                conn, run, source, config, sha, health, current, decision, gate, last, intervals
+            )
         except _CurrentMoved:
             continue
     raise AssertionError("unreachable")  # pragma: no cover
@@ -240,6 +281,7 @@ def _write(
     decision: GateDecision | None,
     gate: Gate | None,
     last_attempt: bool,
+    intervals: Sequence[Interval] = (),
 ) -> PushOutcome:
     with conn.transaction():
         lock_configuration(conn, config)
@@ -256,6 +298,8 @@ def _write(
             copy_cases(conn, tx_id, run)
         if run.metrics:
             _copy_metrics(conn, tx_id, run)
+        if intervals:
+            _insert_intervals(conn, tx_id, intervals)
         version_row = conn.execute(
             f"SELECT COALESCE(MAX(version), 0) + 1 FROM benchmark_snapshots WHERE {CONFIG_MATCH}",
             config,

@@ -166,6 +166,7 @@ STORE_TABLES = (
     "transaction_annotations",
     "gate_verdicts",
     "baseline_pins",
+    "run_intervals",
 )
 
 

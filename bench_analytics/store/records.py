@@ -270,3 +270,197 @@ class StoreStatus(Record):
     @property
     def up_to_date(self) -> bool:
         return self.revision == self.head
+
+
+# --- grouped reads over the whole history (store/overview.py) ------------------------
+
+
+@dataclass(frozen=True)
+class FilterOptions(Record):
+    """The values each filter can take, and the time span of the stored runs."""
+
+    models: tuple[str, ...]
+    environments: tuple[str, ...]
+    datasets: tuple[str, ...]
+    prompts: tuple[str, ...]
+    first_run: datetime | None
+    last_run: datetime | None
+    runs: int
+
+
+@dataclass(frozen=True)
+class CurrentRow(Record, _Configured):
+    """A configuration's current version with its F1 interval (stored at push)."""
+
+    model_key: str
+    dataset_version: str
+    prompt_version: str
+    environment: str
+    versions: int
+    version: int | None
+    transaction_id: int | None
+    model_display_name: str | None
+    status: str
+    f1: float | None
+    f1_low: float | None
+    f1_high: float | None
+    precision: float | None
+    recall: float | None
+    latency_ms: float | None
+    cost_usd: float | None
+    case_count: int | None
+    error_count: int | None
+    commit_sha: str | None
+    branch: str | None
+    run_at: datetime | None
+    issues_found: float | None
+
+    @property
+    def cost_per_detected_issue_usd(self) -> float | None:
+        if self.cost_usd is None or not self.issues_found:
+            return None
+        return self.cost_usd / self.issues_found
+
+
+@dataclass(frozen=True)
+class FailedRun(Record, _Configured):
+    """A run that failed its health check or was quarantined, with the reason."""
+
+    model_key: str
+    dataset_version: str
+    prompt_version: str
+    environment: str
+    version: int
+    transaction_id: int
+    status: str
+    reason: str | None
+    commit_sha: str | None
+    run_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TrendPoint(Record, _Configured):
+    """One configuration in one bucket: mean of the healthy runs, mean of their intervals,
+    failed and quarantined runs counted apart."""
+
+    model_key: str
+    dataset_version: str
+    prompt_version: str
+    environment: str
+    at: datetime
+    runs: int
+    value: float | None
+    low: float | None
+    high: float | None
+    failed: int
+    quarantined: int
+    last_version: int
+    commit_sha: str | None
+    branch: str | None
+
+
+@dataclass(frozen=True)
+class EventBucket(Record):
+    """Pointer events of one type in one bucket."""
+
+    at: datetime
+    event_type: str
+    events: int
+    last_reason: str
+    last_actor: str
+
+
+@dataclass(frozen=True)
+class LatestVerdict(Record, _Configured):
+    """One metric of a configuration's newest gate verdict, with its baseline."""
+
+    model_key: str
+    dataset_version: str
+    prompt_version: str
+    environment: str
+    version: int
+    transaction_id: int
+    baseline_version: int | None
+    baseline_transaction_id: int | None
+    baseline_rule: str
+    baseline_reason: str
+    method: str
+    metric: str
+    baseline_value: float | None
+    candidate_value: float | None
+    delta: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    p_adjusted: float | None
+    threshold: float
+    mde: float | None
+    decision: str
+    gated: bool
+    n: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class HeldPromotion(Record, _Configured):
+    """A run the gate kept from becoming current, and why."""
+
+    model_key: str
+    dataset_version: str
+    prompt_version: str
+    environment: str
+    current_version: int | None
+    version: int
+    transaction_id: int
+    reason: str
+    actor: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RunChoice(Record, _Configured):
+    """A stored run that can be compared (``tx:ID``)."""
+
+    transaction_id: int
+    model_key: str
+    dataset_version: str
+    prompt_version: str
+    environment: str
+    version: int
+    is_current: bool
+    status: str
+    f1: float | None
+    run_at: datetime | None
+
+    @property
+    def ref(self) -> str:
+        return f"tx:{self.transaction_id}"
+
+    @property
+    def label(self) -> str:
+        mark = " (current)" if self.is_current else ""
+        status = "" if self.status == "healthy" else f" [{self.status}]"
+        return (
+            f"{self.model_key}@{self.version}{mark}{status} · {self.prompt_version} · "
+            f"{self.dataset_version} · {self.environment}"
+        )
+
+
+@dataclass(frozen=True)
+class CaseAcrossRow(Record, _Configured):
+    """One case in one configuration's current version."""
+
+    model_key: str
+    dataset_version: str
+    prompt_version: str
+    environment: str
+    version: int
+    transaction_id: int
+    status: str
+    tp: int | None
+    fp: int | None
+    fn: int | None
+    f1: float | None
+    latency_ms: float | None
+    error: str | None
+    details: dict[str, Any]

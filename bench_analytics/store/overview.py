@@ -1,0 +1,335 @@
+"""Grouped reads over the whole history (what a dashboard shows): every aggregation in SQL.
+
+Each function filters with a ``RunFilter`` (any of several models, environments, dataset
+and prompt versions, a time range) and returns one small typed table, never the log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from bench_analytics.errors import UsageError
+from bench_analytics.store.queries import rows
+from bench_analytics.store.records import (
+    CaseAcrossRow,
+    CurrentRow,
+    EventBucket,
+    FailedRun,
+    FilterOptions,
+    HeldPromotion,
+    LatestVerdict,
+    RunChoice,
+    TrendPoint,
+)
+from bench_analytics.tables import Table
+
+RUN_AT = "COALESCE({a}.run_finished_at, {a}.run_started_at, {a}.pushed_at)"
+TREND_METRICS = ("f1", "precision", "recall", "latency_ms", "cost_usd")
+BUCKETS = ("run", "day", "week", "month", "commit")
+_COLUMNS = {
+    "models": "model_key",
+    "environments": "environment",
+    "datasets": "dataset_version",
+    "prompts": "prompt_version",
+}
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which runs to look at: None (or empty) means any; ``since``/``until`` bound run time."""
+
+    models: tuple[str, ...] | None = None
+    environments: tuple[str, ...] | None = None
+    datasets: tuple[str, ...] | None = None
+    prompts: tuple[str, ...] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def configs(self, alias: str) -> tuple[str, list[Any]]:
+        """SQL over the four configuration columns of ``alias``."""
+        clauses, params = [], []
+        for name, column in _COLUMNS.items():
+            values = getattr(self, name)
+            if values:
+                clauses.append(f"{alias}.{column} = ANY(%s)")
+                params.append(list(values))
+        return " AND ".join(clauses) or "true", params
+
+    def runs(self, alias: str, when: str | None = None) -> tuple[str, list[Any]]:
+        """The configuration filter plus the time range over ``when`` (run time by default)."""
+        sql, params = self.configs(alias)
+        when = when or RUN_AT.format(a=alias)
+        if self.since is not None:
+            sql += f" AND {when} >= %s"
+            params.append(self.since)
+        if self.until is not None:
+            sql += f" AND {when} < %s"
+            params.append(self.until)
+        return sql, params
+
+
+def filter_options(conn: psycopg.Connection) -> FilterOptions:
+    """The values each filter can take, and the time span of the history."""
+    found = conn.execute(
+        """SELECT array_agg(DISTINCT model_key ORDER BY model_key),
+                  array_agg(DISTINCT environment ORDER BY environment),
+                  array_agg(DISTINCT dataset_version ORDER BY dataset_version),
+                  array_agg(DISTINCT prompt_version ORDER BY prompt_version)
+           FROM (SELECT DISTINCT model_key, environment, dataset_version, prompt_version
+                 FROM benchmark_snapshots) c"""
+    ).fetchone()
+    span = conn.execute(
+        f"SELECT min({RUN_AT.format(a='t')}), max({RUN_AT.format(a='t')}), count(*) "
+        "FROM benchmark_transactions t"
+    ).fetchone()
+    assert found is not None and span is not None
+    models, environments, datasets, prompts = (tuple(v or ()) for v in found)
+    return FilterOptions(models, environments, datasets, prompts, span[0], span[1], span[2])
+
+
+def current(conn: psycopg.Connection, where: RunFilter) -> Table[CurrentRow]:
+    """Every configuration's current version with its F1 interval and age; configurations
+    with no current version (every run failed or was quarantined) too."""
+    sql, params = where.configs("s")
+    return rows(
+        conn,
+        CurrentRow,
+        f"""WITH configs AS (
+                SELECT s.model_key, s.dataset_version, s.prompt_version, s.environment,
+                       count(*)::int AS versions
+                FROM benchmark_snapshots s WHERE {sql}
+                GROUP BY 1, 2, 3, 4)
+            SELECT c.model_key, c.dataset_version, c.prompt_version, c.environment,
+                   c.versions, s.version, s.transaction_id, t.model_display_name,
+                   COALESCE(t.effective_status, 'none current') AS status,
+                   t.f1, i.low AS f1_low, i.high AS f1_high, t."precision", t.recall,
+                   t.latency_ms, t.cost_usd, t.case_count, t.error_count, t.commit_sha,
+                   t.branch, {RUN_AT.format(a="t")} AS run_at,
+                   (SELECT value FROM benchmark_metrics m WHERE m.transaction_id = t.id
+                      AND m.name = 'true_positives') AS issues_found
+            FROM configs c
+            LEFT JOIN benchmark_snapshots s
+                   ON s.is_current AND (s.model_key, s.dataset_version, s.prompt_version,
+                      s.environment) = (c.model_key, c.dataset_version, c.prompt_version,
+                      c.environment)
+            LEFT JOIN transaction_state t ON t.id = s.transaction_id
+            LEFT JOIN run_intervals i ON i.transaction_id = t.id AND i.metric = 'f1'
+            ORDER BY t.f1 DESC NULLS LAST, c.model_key, c.dataset_version, c.prompt_version,
+                     c.environment""",
+        params,
+    )
+
+
+def failed_runs(conn: psycopg.Connection, where: RunFilter, limit: int = 200) -> Table[FailedRun]:
+    """Failed and quarantined runs in the range, newest first, with the reason."""
+    sql, params = where.runs("t")
+    return rows(
+        conn,
+        FailedRun,
+        f"""SELECT t.model_key, t.dataset_version, t.prompt_version, t.environment,
+                   s.version, t.id AS transaction_id, t.effective_status AS status,
+                   COALESCE(t.quarantine_reason, t.status_reason) AS reason,
+                   t.commit_sha, {RUN_AT.format(a="t")} AS run_at
+            FROM transaction_state t JOIN benchmark_snapshots s ON s.transaction_id = t.id
+            WHERE (t.status <> 'healthy' OR t.quarantined) AND {sql}
+            ORDER BY {RUN_AT.format(a="t")} DESC LIMIT %s""",
+        (*params, limit),
+    )
+
+
+def count_failed(conn: psycopg.Connection, where: RunFilter) -> int:
+    """How many runs in the range failed or were quarantined."""
+    sql, params = where.runs("t")
+    found = conn.execute(
+        f"""SELECT count(*) FROM transaction_state t
+            WHERE (t.status <> 'healthy' OR t.quarantined) AND {sql}""",
+        params,
+    ).fetchone()
+    return int(found[0]) if found else 0
+
+
+def _bucket_sql(bucket: str, when: str) -> str:
+    if bucket in ("day", "week", "month"):
+        return f"date_trunc('{bucket}', {when})"
+    return when
+
+
+def choose_bucket(conn: psycopg.Connection, where: RunFilter, most: int = 400) -> str:
+    """The finest bucket (run, day, week, month) that keeps each line under ``most`` points."""
+    sql, params = where.runs("t")
+    found = conn.execute(
+        f"""SELECT max(n_runs), max(n_days), max(n_weeks) FROM (
+                SELECT count(*) AS n_runs,
+                       count(DISTINCT date_trunc('day', {RUN_AT.format(a="t")})) AS n_days,
+                       count(DISTINCT date_trunc('week', {RUN_AT.format(a="t")})) AS n_weeks
+                FROM benchmark_transactions t WHERE {sql}
+                GROUP BY t.model_key, t.dataset_version, t.prompt_version, t.environment) c""",
+        params,
+    ).fetchone()
+    if not found or found[0] is None:
+        return "run"
+    for bucket, count in zip(("run", "day", "week"), found, strict=True):
+        if count <= most:
+            return bucket
+    return "month"
+
+
+def trend(
+    conn: psycopg.Connection, where: RunFilter, metric: str, bucket: str
+) -> Table[TrendPoint]:
+    """A metric per configuration and bucket: the mean over healthy runs with the mean of
+    their intervals, and how many runs failed or were quarantined there (never as values)."""
+    if metric not in TREND_METRICS:
+        raise UsageError(f"trend of '{metric}': choose one of {', '.join(TREND_METRICS)}")
+    if bucket not in BUCKETS:
+        raise UsageError(f"bucket '{bucket}': choose one of {', '.join(BUCKETS)}")
+    sql, params = where.runs("t")
+    when = RUN_AT.format(a="t")
+    group = "t.commit_sha" if bucket == "commit" else _bucket_sql(bucket, when)
+    at = f"min({when})" if bucket == "commit" else group
+    healthy = "t.status = 'healthy' AND NOT t.quarantined"
+    return rows(
+        conn,
+        TrendPoint,
+        f"""SELECT t.model_key, t.dataset_version, t.prompt_version, t.environment,
+                   {at} AS at,
+                   (count(*) FILTER (WHERE {healthy}))::int AS runs,
+                   avg(t."{metric}") FILTER (WHERE {healthy}) AS value,
+                   avg(i.low) FILTER (WHERE {healthy}) AS low,
+                   avg(i.high) FILTER (WHERE {healthy}) AS high,
+                   (count(*) FILTER (WHERE t.status <> 'healthy' AND NOT t.quarantined))::int
+                       AS failed,
+                   (count(*) FILTER (WHERE t.quarantined))::int AS quarantined,
+                   max(s.version) AS last_version,
+                   (array_agg(t.commit_sha ORDER BY s.version DESC))[1] AS commit_sha,
+                   (array_agg(t.branch ORDER BY s.version DESC))[1] AS branch
+            FROM transaction_state t
+            JOIN benchmark_snapshots s ON s.transaction_id = t.id
+            LEFT JOIN run_intervals i ON i.transaction_id = t.id AND i.metric = %s
+            WHERE {sql}
+            GROUP BY t.model_key, t.dataset_version, t.prompt_version, t.environment, {group}
+            ORDER BY 1, 2, 3, 4, 5""",
+        (metric, *params),
+    )
+
+
+def event_buckets(conn: psycopg.Connection, where: RunFilter, bucket: str) -> Table[EventBucket]:
+    """Pointer events (promote, hold, rollback, quarantine …) counted per bucket and type,
+    with the newest reason."""
+    sql, params = where.runs("e", "e.created_at")
+    group = _bucket_sql(bucket if bucket in ("day", "week", "month") else "run", "e.created_at")
+    return rows(
+        conn,
+        EventBucket,
+        f"""SELECT {group} AS at, e.event_type, count(*)::int AS events,
+                   (array_agg(e.reason ORDER BY e.id DESC))[1] AS last_reason,
+                   (array_agg(e.actor ORDER BY e.id DESC))[1] AS last_actor
+            FROM snapshot_events e WHERE {sql}
+            GROUP BY 1, 2 ORDER BY 1, 2""",
+        params,
+    )
+
+
+def latest_verdicts(conn: psycopg.Connection, where: RunFilter) -> Table[LatestVerdict]:
+    """Each configuration's newest gate verdicts: against which baseline, delta, interval,
+    adjusted p, MDE, decision (one row per metric)."""
+    sql, params = where.configs("s")
+    return rows(
+        conn,
+        LatestVerdict,
+        f"""WITH configs AS (
+                SELECT DISTINCT s.model_key, s.dataset_version, s.prompt_version, s.environment
+                FROM benchmark_snapshots s WHERE {sql}),
+            latest AS (
+                SELECT c.*, x.version, x.transaction_id
+                FROM configs c CROSS JOIN LATERAL (
+                    SELECT s.version, s.transaction_id FROM benchmark_snapshots s
+                    WHERE (s.model_key, s.dataset_version, s.prompt_version, s.environment)
+                          = (c.model_key, c.dataset_version, c.prompt_version, c.environment)
+                      AND EXISTS (SELECT 1 FROM gate_verdicts g
+                                  WHERE g.transaction_id = s.transaction_id)
+                    ORDER BY s.version DESC LIMIT 1) x)
+            SELECT l.model_key, l.dataset_version, l.prompt_version, l.environment,
+                   l.version, l.transaction_id, b.version AS baseline_version,
+                   g.baseline_transaction_id, g.baseline_rule, g.baseline_reason, g.method,
+                   g.metric, g.baseline_value, g.candidate_value, g.delta, g.ci_low, g.ci_high,
+                   g.p_value, g.p_adjusted, g.threshold, g.mde, g.decision, g.gated, g.n,
+                   g.created_at
+            FROM latest l
+            JOIN gate_verdicts g ON g.transaction_id = l.transaction_id
+            LEFT JOIN benchmark_snapshots b ON b.transaction_id = g.baseline_transaction_id
+            ORDER BY (g.decision = 'regression' AND g.gated) DESC, l.model_key,
+                     l.dataset_version, l.prompt_version, l.environment, g.metric""",
+        params,
+    )
+
+
+def held_promotions(
+    conn: psycopg.Connection, where: RunFilter, limit: int = 200
+) -> Table[HeldPromotion]:
+    """Runs that did not become current because the gate held them (newest first)."""
+    sql, params = where.runs("e", "e.created_at")
+    return rows(
+        conn,
+        HeldPromotion,
+        f"""SELECT e.model_key, e.dataset_version, e.prompt_version, e.environment,
+                   e.from_version AS current_version, s.version, e.transaction_id, e.reason,
+                   e.actor, e.created_at
+            FROM snapshot_events e
+            JOIN benchmark_snapshots s ON s.transaction_id = e.transaction_id
+            WHERE e.event_type = 'hold' AND e.transaction_id IN (
+                      SELECT transaction_id FROM regressed_transactions)
+              AND {sql}
+            ORDER BY e.created_at DESC LIMIT %s""",
+        (*params, limit),
+    )
+
+
+def run_choices(conn: psycopg.Connection, where: RunFilter, limit: int = 200) -> Table[RunChoice]:
+    """Runs to compare: every current version and the newest ``limit`` runs in the range."""
+    sql, params = where.runs("t")
+    cfg, cfg_params = where.configs("t")
+    return rows(
+        conn,
+        RunChoice,
+        f"""SELECT * FROM (
+                (SELECT t.id AS transaction_id, t.model_key, t.dataset_version,
+                        t.prompt_version, t.environment, s.version, s.is_current,
+                        t.effective_status AS status, t.f1, {RUN_AT.format(a="t")} AS run_at
+                 FROM transaction_state t JOIN benchmark_snapshots s ON s.transaction_id = t.id
+                 WHERE {sql} ORDER BY {RUN_AT.format(a="t")} DESC LIMIT %s)
+                UNION
+                (SELECT t.id, t.model_key, t.dataset_version, t.prompt_version, t.environment,
+                        s.version, s.is_current, t.effective_status, t.f1,
+                        {RUN_AT.format(a="t")}
+                 FROM benchmark_snapshots s JOIN transaction_state t ON t.id = s.transaction_id
+                 WHERE s.is_current AND {cfg})) r
+            ORDER BY is_current DESC, model_key, dataset_version, prompt_version, environment,
+                     version DESC""",
+        (*params, limit, *cfg_params),
+    )
+
+
+def case_across(conn: psycopg.Connection, case_id: str, where: RunFilter) -> Table[CaseAcrossRow]:
+    """One case in the current version of every configuration that has it."""
+    sql, params = where.configs("s")
+    return rows(
+        conn,
+        CaseAcrossRow,
+        f"""SELECT s.model_key, s.dataset_version, s.prompt_version, s.environment,
+                   s.version, s.transaction_id, c.status, c.tp, c.fp, c.fn,
+                   CASE WHEN c.status <> 'ok' THEN NULL
+                        WHEN c.tp IS NULL OR c.fp IS NULL OR c.fn IS NULL THEN c.score
+                        WHEN c.tp + c.fp + c.fn = 0 THEN 1.0
+                        ELSE 2.0 * c.tp / (2 * c.tp + c.fp + c.fn) END AS f1,
+                   c.latency_ms, c.error, c.details
+            FROM benchmark_snapshots s
+            JOIN benchmark_cases c ON c.transaction_id = s.transaction_id AND c.case_id = %s
+            WHERE s.is_current AND {sql}
+            ORDER BY f1 DESC NULLS LAST, s.model_key, s.prompt_version""",
+        (case_id, *params),
+    )
