@@ -4,9 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
+PORT   ?= 8502
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint format bench clean clean-store
+.PHONY: help install demo dashboard test test-fast lint format bench clean clean-store
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -20,8 +21,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the package with its dev and notebook tools
 
-demo: $(STAMP) ## Start the embedded store, push a sample history, print the current snapshots
-	$(BIN)/bench-analytics demo
+demo: $(STAMP) ## Sample history into the embedded store and benchmarks/results/, then the dashboard
+	$(BIN)/bench-analytics demo --write benchmarks/results --serve --port $(PORT)
+
+dashboard: $(STAMP) ## Serve the dashboard on http://127.0.0.1:8502 (Ctrl-C stops it)
+	$(BIN)/bench-analytics dashboard --port $(PORT)
 
 test: $(STAMP) ## Run the whole test suite (real PostgreSQL, no mocks)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=10

@@ -26,7 +26,15 @@ from bench_analytics.errors import (
 )
 
 # Importing a command module registers its commands; --help lists them in this order.
-for _module in ("run_cmds", "ingest", "store_cmds", "gate_cmds", "local_cmds", "demo"):
+for _module in (
+    "run_cmds",
+    "ingest",
+    "store_cmds",
+    "gate_cmds",
+    "local_cmds",
+    "dashboard_cmd",
+    "demo",
+):
     importlib.import_module(f"bench_analytics.cli.{_module}")
 
 __all__ = ["app", "main"]

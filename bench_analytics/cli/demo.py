@@ -8,21 +8,40 @@ import typer
 
 from bench_analytics.cli import render
 from bench_analytics.cli.app import app, examples, open_bench
+from bench_analytics.cli.dashboard_cmd import DEFAULT_ADDRESS, DEFAULT_PORT, check_port
+from bench_analytics.cli.dashboard_cmd import serve as serve_dashboard
 
 
-@app.command(epilog=examples("bench-analytics demo", "bench-analytics demo --write results/demo"))
+@app.command(
+    epilog=examples(
+        "bench-analytics demo",
+        "bench-analytics demo --write results/demo",
+        "bench-analytics demo --write benchmarks/results --serve   [dim](what `make demo` runs)[/]",
+    )
+)
 def demo(
     seed: int = typer.Option(7, help="Seed of the simulated history (same seed, same data)."),
     commits: int = typer.Option(10, min=1, help="Simulated commits."),
     patients: int = typer.Option(100, min=1, help="Cases per run."),
     write: Path | None = typer.Option(None, help="Also write the results as files here."),
+    serve: bool = typer.Option(
+        False,
+        "--serve/--no-serve",
+        help="Then serve the dashboard on the store (read-only) until Ctrl-C.",
+    ),
+    port: int = typer.Option(
+        DEFAULT_PORT, "--port", min=1, max=65535, help="The dashboard's port, with --serve."
+    ),
 ) -> None:
     """Generate a sample history (4 models, 3 prompts, outages, a regression) and push it.
 
-    Running it again pushes nothing new: the same seed gives the same content.
+    Running it again pushes nothing new: the same seed gives the same content (and the
+    same files). With --serve the dashboard follows, on 127.0.0.1 (--port for the port).
     """
     from bench_analytics.cli.tables import print_snapshots
 
+    if serve:
+        check_port(DEFAULT_ADDRESS, port)  # a taken port stops the demo before it pushes
     with open_bench() as bench, render.progress(None, "demo", always=True) as bar:
         task = bar.add_task("pushing sample history", total=None)
         report = bench.demo(
@@ -32,7 +51,8 @@ def demo(
             write=write,
             on_push=lambda _: bar.advance(task),
         )
-        where = bench.store().display_url
+        store = bench.store()
+        url, where = store.url, store.display_url
         rows = bench.snapshots()
     render.line(f"store: {where}")
     if write:
@@ -57,3 +77,15 @@ def demo(
         "(a regression the gate held)\n"
         "      bench-analytics compare medgemma@2 medgemma@3 --prompt v2-structured"
     )
+    if write:
+        from bench_analytics.local.sources import DEFAULT_PATH  # where `sql` looks by default
+
+        where_files = "" if write == DEFAULT_PATH else f"--path {write} "
+        render.line(
+            f'      bench-analytics sql {where_files}"select model, avg(f1) from runs '
+            'group by model"'
+        )
+    if serve:
+        serve_dashboard(
+            url=url, where=where, port=port, address=DEFAULT_ADDRESS, allow_writes=False, show=False
+        )
