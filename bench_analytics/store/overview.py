@@ -217,20 +217,31 @@ def trend(
     )
 
 
-def event_buckets(conn: psycopg.Connection, where: RunFilter, bucket: str) -> Table[EventBucket]:
-    """Pointer events (promote, hold, rollback, quarantine …) counted per bucket and type,
-    with the newest reason."""
-    sql, params = where.runs("e", "e.created_at")
-    group = _bucket_sql(bucket if bucket in ("day", "week", "month") else "run", "e.created_at")
+def event_buckets(
+    conn: psycopg.Connection,
+    where: RunFilter,
+    bucket: str,
+    kinds: tuple[str, ...] = ("hold", "rollback", "quarantine", "checkout"),
+) -> Table[EventBucket]:
+    """Pointer events of the given kinds counted per bucket and type, with the newest
+    reason. A hold is placed at the time its run happened (it belongs to that run); a
+    rollback, quarantine or checkout at the time someone made it. Promotions are left out
+    by default: every healthy new version is one."""
+    when = f"""CASE WHEN e.event_type IN ('hold', 'promote') AND t.id IS NOT NULL
+                    THEN {RUN_AT.format(a="t")} ELSE e.created_at END"""
+    sql, params = where.runs("e", when)
+    group = _bucket_sql(bucket if bucket in ("day", "week", "month") else "run", when)
     return rows(
         conn,
         EventBucket,
         f"""SELECT {group} AS at, e.event_type, count(*)::int AS events,
                    (array_agg(e.reason ORDER BY e.id DESC))[1] AS last_reason,
                    (array_agg(e.actor ORDER BY e.id DESC))[1] AS last_actor
-            FROM snapshot_events e WHERE {sql}
+            FROM snapshot_events e
+            LEFT JOIN benchmark_transactions t ON t.id = e.transaction_id
+            WHERE e.event_type = ANY(%s) AND {sql}
             GROUP BY 1, 2 ORDER BY 1, 2""",
-        params,
+        (list(kinds), *params),
     )
 
 
