@@ -35,10 +35,12 @@ class Session:
         *,
         settings: Settings | None = None,
         actor: str | None = None,
+        reader_login: str | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.url = url
         self._actor = actor
+        self._reader_login = reader_login
         self._store: Store | None = None
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -56,6 +58,11 @@ class Session:
         self.close()
 
     @property
+    def connected_as(self) -> str | None:
+        """The database user of the open connection (None before the first call)."""
+        return None if self._store is None else self._store.conn.info.user
+
+    @property
     def store_configured(self) -> bool:
         """False in CI when no store URL is set (there is no embedded store in CI runs)."""
         return self.url is not None or self.settings.database_url is not None or not running_in_ci()
@@ -65,9 +72,18 @@ class Session:
         from bench_analytics.store import Store
 
         if self._store is None:
-            self._store = Store.open(self.url, settings=self.settings, read_only=not write)
+            self._store = Store.open(
+                self.url,
+                settings=self.settings,
+                read_only=not write,
+                login=None if write else self._reader_login,
+            )
         elif write and self._store.read_only:
-            self._store.enable_writes()
+            if self._reader_login and self._store.conn.info.user == self._reader_login:
+                self._store.close()  # the reader login cannot write: connect as the user
+                self._store = Store.open(self.url, settings=self.settings)
+            else:
+                self._store.enable_writes()
         return self._store
 
     @property

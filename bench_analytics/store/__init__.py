@@ -40,6 +40,16 @@ if TYPE_CHECKING:
 __all__ = ["CaseFilter", "ConfigFilter", "PushOutcome", "Store"]
 
 
+def _reader_connection(url: str, login: str) -> psycopg.Connection | None:
+    """A connection as the reader login, or None when the server does not let it in."""
+    from bench_analytics.store.connection import as_user
+
+    try:
+        return psycopg.connect(as_user(url, login), connect_timeout=5)
+    except psycopg.Error:
+        return None
+
+
 class Store:
     """A connection to the store; each method is one SQL-level operation."""
 
@@ -68,17 +78,21 @@ class Store:
         settings: Settings | None = None,
         migrate: bool = True,
         read_only: bool = False,
+        login: str | None = None,
     ) -> Store:
         """Connect (starting the embedded server when no URL is configured).
 
         Writers migrate the schema on first use; readers (``read_only``) never do: they
         need the schema at this package's revision (or none at all: an empty store).
+        ``login``: a reader connects as that role (e.g. ``bench_reader_login``) when the
+        server lets it, else as the configured user with read-only transactions.
         """
         settings = settings or get_settings()
         embedded = False
         if url is None:
             url, embedded = resolve_url(settings)
-        conn = connect(url, settings)
+        conn = _reader_connection(url, login) if read_only and login else None
+        conn = conn or connect(url, settings)
         conn.autocommit = True
         try:
             if read_only:

@@ -219,6 +219,16 @@ def resolve_url(settings: Settings) -> tuple[str, bool]:
     return start_embedded(settings.home, settings.embedded_keep_running), True
 
 
+def as_user(url: str, user: str) -> str:
+    """The same server and database, as another user and without the password."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = {k: v for k, v in conninfo_to_dict(url).items() if v is not None}
+    params.pop("password", None)
+    params["user"] = user
+    return make_conninfo(**params)  # type: ignore[arg-type]
+
+
 def _clean_reason(error: Exception, url: str) -> str:
     text = str(error).strip()
     return _scrub(text.splitlines()[0] if text else type(error).__name__, url)

@@ -39,12 +39,18 @@ Gate = Callable[[RunResult, Configuration, CurrentSnapshot], GateDecision | None
 class Interval(Protocol):
     """A headline metric of a run with its interval (``stats.Estimate`` is one)."""
 
-    metric: str
-    value: float
-    low: float
-    high: float
-    method: str
-    n: int
+    @property
+    def metric(self) -> str: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def low(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def n(self) -> int: ...
 
 
 # The headline intervals of a run, stored with it for the dashboard (None: none stored).

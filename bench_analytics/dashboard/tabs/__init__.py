@@ -1,0 +1,1 @@
+"""One module per tab: pure view functions of the dashboard state."""
