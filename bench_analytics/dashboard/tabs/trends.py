@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import holoviews as hv
+import numpy as np
 import pandas as pd
 import panel as pn
 
@@ -43,8 +44,16 @@ def points_frame(points: list[Any]) -> pd.DataFrame:
     frame["configuration"] = [configuration_label(p) for p in points]
     frame["commit"] = frame["commit_sha"].fillna("").str[:8]
     frame["branch"] = frame["branch"].fillna("")
-    frame["at"] = pd.to_datetime(frame["at"], utc=True).dt.tz_localize(None)
+    frame["at"] = _epoch_ms(frame["at"])
+    frame["when"] = pd.to_datetime(frame["at"], unit="ms").dt.strftime("%Y-%m-%d %H:%M")
     return frame
+
+
+def _epoch_ms(values: pd.Series) -> pd.Series:
+    """Times as milliseconds since the epoch (Bokeh's own time unit; one numeric axis lets
+    all bands be one element)."""
+    stamps = pd.to_datetime(values, utc=True)
+    return (stamps - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(milliseconds=1)
 
 
 def chosen_lines(frame: pd.DataFrame) -> list[str]:
@@ -54,58 +63,74 @@ def chosen_lines(frame: pd.DataFrame) -> list[str]:
 
 
 def chart(frame: pd.DataFrame, metric: str, events: pd.DataFrame) -> hv.Overlay:
+    """Lines with their bands, points with hover, failed runs and pointer events; bands,
+    points and failures are one element each (HoloViews draws each element separately)."""
+    hover = [
+        "when",
+        "configuration",
+        "runs",
+        "last_version",
+        "commit",
+        "branch",
+        "failed",
+        "quarantined",
+    ]
+    names = chosen_lines(frame)
+    colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+    shown = frame[frame["configuration"].isin(names)].sort_values(["configuration", "at"]).copy()
+    shown["color"] = shown["configuration"].map(colors)
+    healthy = shown[shown["value"].notna()]
+    bands = []
+    for name, line in healthy[healthy["low"].notna() & healthy["high"].notna()].groupby(
+        "configuration", sort=False
+    ):
+        xs = np.concatenate([line["at"].to_numpy(), line["at"].to_numpy()[::-1]])
+        ys = np.concatenate([line["low"].to_numpy(), line["high"].to_numpy()[::-1]])
+        bands.append({"at": xs, "value": ys, "color": colors[name]})
     layers: list[Any] = []
-    hover = ["runs", "last_version", "commit", "branch", "failed", "quarantined"]
-    for index, name in enumerate(chosen_lines(frame)):
-        color = PALETTE[index % len(PALETTE)]
-        line = frame[frame["configuration"] == name].sort_values("at")
-        healthy = line[line["value"].notna()]
-        if not healthy.empty:
-            banded = healthy[healthy["low"].notna() & healthy["high"].notna()]
-            if not banded.empty:
-                layers.append(
-                    hv.Area(banded, "at", ["low", "high"], label=name).opts(
-                        color=color, alpha=0.18, line_alpha=0
-                    )
-                )
+    if bands:
+        layers.append(
+            hv.Polygons(bands, kdims=["at", "value"], vdims=["color"]).opts(
+                color="color", alpha=0.16, line_alpha=0
+            )
+        )
+    for name in names:
+        line = healthy[healthy["configuration"] == name]
+        if not line.empty:
             layers.append(
-                hv.Curve(healthy, "at", ["value", *hover], label=name).opts(
-                    color=color, line_width=2, tools=["hover"]
+                hv.Curve(line, "at", ["value", *hover], label=name).opts(
+                    color=colors[name], line_width=2, tools=["hover"]
                 )
             )
-            layers.append(
-                hv.Scatter(healthy, "at", ["value", *hover], label=name).opts(
-                    color=color, size=5, tools=["hover"]
-                )
+    if not healthy.empty:
+        layers.append(
+            hv.Scatter(healthy, "at", ["value", "color", *hover]).opts(
+                color="color", size=5, tools=["hover"]
             )
-        bad = line[(line["failed"] > 0) | (line["quarantined"] > 0)].copy()
-        if not bad.empty:
-            # drawn where the line was last healthy (or its middle), never at zero
-            level = line["value"].ffill().bfill()
-            fallback = float(healthy["value"].median()) if not healthy.empty else 0.5
-            bad["value"] = level.loc[bad.index].fillna(fallback)
-            bad["what"] = [
-                f"{f} failed, {q} quarantined"
-                for f, q in zip(bad["failed"], bad["quarantined"], strict=True)
-            ]
-            layers.append(
-                hv.Scatter(bad, "at", ["value", "what", *hover], label="failed / quarantined").opts(
-                    color="#d62728", marker="x", size=12, line_width=3, tools=["hover"]
-                )
+        )
+    bad = _failures(shown)
+    if not bad.empty:
+        layers.append(
+            hv.Scatter(bad, "at", ["value", "what", *hover], label="failed / quarantined").opts(
+                color="#d62728", marker="x", size=12, line_width=3, tools=["hover"]
             )
+        )
     if not events.empty:
         for kind, (color, label) in EVENT_STYLE.items():
             chosen = events[events["event_type"] == kind]
-            if kind == "promote" or chosen.empty:
+            if chosen.empty:
                 continue
             layers.append(
                 hv.VLines(chosen, kdims=["at"], label=label).opts(
                     color=color, line_dash="dashed", alpha=0.6
                 )
             )
+    from bokeh.models import DatetimeTickFormatter
+
     return hv.Overlay(layers).opts(
         responsive=True,
         height=460,
+        xformatter=DatetimeTickFormatter(),
         legend_position="right",
         legend_limit=200,
         ylabel=UNITS.get(metric, metric),
@@ -113,6 +138,28 @@ def chart(frame: pd.DataFrame, metric: str, events: pd.DataFrame) -> hv.Overlay:
         show_grid=True,
         title=f"{UNITS.get(metric, metric)} over time, 95 % band",
     )
+
+
+def _failures(shown: pd.DataFrame) -> pd.DataFrame:
+    """Buckets with failed or quarantined runs, placed where their line was last healthy
+    (or at its median), never at zero."""
+    parts = []
+    for _, line in shown.groupby("configuration", sort=False):
+        bad = line[(line["failed"] > 0) | (line["quarantined"] > 0)].copy()
+        if bad.empty:
+            continue
+        level = line["value"].ffill().bfill()
+        fallback = float(line["value"].median()) if line["value"].notna().any() else 0.5
+        bad["value"] = level.loc[bad.index].fillna(fallback)
+        parts.append(bad)
+    if not parts:
+        return pd.DataFrame()
+    bad = pd.concat(parts)
+    bad["what"] = [
+        f"{f} failed, {q} quarantined"
+        for f, q in zip(bad["failed"], bad["quarantined"], strict=True)
+    ]
+    return bad
 
 
 @guarded
@@ -135,7 +182,7 @@ def view(
     event_rows = data.events(key, "day" if used in ("run", "commit") else used)
     events = pd.DataFrame([e.as_dict() for e in event_rows])
     if not events.empty:
-        events["at"] = pd.to_datetime(events["at"], utc=True).dt.tz_localize(None)
+        events["at"] = _epoch_ms(events["at"])
     shown = chosen_lines(frame)
     configurations = frame["configuration"].nunique()
     parts: list[Any] = [
