@@ -86,7 +86,7 @@ def chart(frame: pd.DataFrame, metric: str, events: pd.DataFrame) -> hv.Overlay:
     ):
         xs = np.concatenate([line["at"].to_numpy(), line["at"].to_numpy()[::-1]])
         ys = np.concatenate([line["low"].to_numpy(), line["high"].to_numpy()[::-1]])
-        bands.append({"at": xs, "value": ys, "color": colors[name]})
+        bands.append({"at": xs, "value": ys, "color": colors[str(name)]})
     layers: list[Any] = []
     if bands:
         layers.append(
