@@ -6,6 +6,8 @@ and prompt versions, a time range) and returns one small typed table, never the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,6 +38,40 @@ _COLUMNS = {
     "datasets": "dataset_version",
     "prompts": "prompt_version",
 }
+
+
+# Every configuration that has a version, one index probe each: a skip through the unique
+# index on (configuration, version) instead of a pass over every version. The statement
+# using it starts with WITH RECURSIVE; ``configs`` narrows it with a filter over ``k``.
+ALL_CONFIGS = """all_configs AS (
+        (SELECT model_key, dataset_version, prompt_version, environment
+         FROM benchmark_snapshots ORDER BY 1, 2, 3, 4 LIMIT 1)
+        UNION ALL
+        SELECT n.* FROM all_configs k CROSS JOIN LATERAL (
+            SELECT s.model_key, s.dataset_version, s.prompt_version, s.environment
+            FROM benchmark_snapshots s
+            WHERE (s.model_key, s.dataset_version, s.prompt_version, s.environment)
+                  > (k.model_key, k.dataset_version, k.prompt_version, k.environment)
+            ORDER BY 1, 2, 3, 4 LIMIT 1) n)"""
+
+
+# Memory for a grouped read over every run in the range (PostgreSQL's default is 4 MB):
+# enough to hash the groups of 100,000 runs in memory instead of sorting them on disk.
+GROUPED_WORK_MEM = "64MB"
+
+
+@contextmanager
+def roomy(conn: psycopg.Connection) -> Iterator[None]:
+    """A transaction whose statements may use GROUPED_WORK_MEM per sort or hash."""
+    with conn.transaction():
+        conn.execute(f"SET LOCAL work_mem = '{GROUPED_WORK_MEM}'")
+        yield
+
+
+def _configs(where: RunFilter) -> tuple[str, list[Any]]:
+    """``all_configs`` and ``configs`` (those the filter keeps) for a WITH RECURSIVE."""
+    sql, params = where.configs("k")
+    return f"{ALL_CONFIGS}, configs AS (SELECT k.* FROM all_configs k WHERE {sql})", params
 
 
 @dataclass(frozen=True)
@@ -75,16 +111,18 @@ class RunFilter:
 def filter_options(conn: psycopg.Connection) -> FilterOptions:
     """The values each filter can take, and the time span of the history."""
     found = conn.execute(
-        """SELECT array_agg(DISTINCT model_key ORDER BY model_key),
-                  array_agg(DISTINCT environment ORDER BY environment),
-                  array_agg(DISTINCT dataset_version ORDER BY dataset_version),
-                  array_agg(DISTINCT prompt_version ORDER BY prompt_version)
-           FROM (SELECT DISTINCT model_key, environment, dataset_version, prompt_version
-                 FROM benchmark_snapshots) c"""
+        f"""WITH RECURSIVE {ALL_CONFIGS}
+            SELECT array_agg(DISTINCT model_key ORDER BY model_key),
+                   array_agg(DISTINCT environment ORDER BY environment),
+                   array_agg(DISTINCT dataset_version ORDER BY dataset_version),
+                   array_agg(DISTINCT prompt_version ORDER BY prompt_version)
+            FROM all_configs"""
     ).fetchone()
+    # first and last from the run-time index; the count on its own (any index serves it)
     span = conn.execute(
-        f"SELECT min({RUN_AT.format(a='t')}), max({RUN_AT.format(a='t')}), count(*) "
-        "FROM benchmark_transactions t"
+        f"""SELECT (SELECT min({RUN_AT.format(a="t")}) FROM benchmark_transactions t),
+                   (SELECT max({RUN_AT.format(a="t")}) FROM benchmark_transactions t),
+                   (SELECT count(*) FROM benchmark_transactions)"""
     ).fetchone()
     assert found is not None and span is not None
     models, environments, datasets, prompts = (tuple(v or ()) for v in found)
@@ -94,17 +132,17 @@ def filter_options(conn: psycopg.Connection) -> FilterOptions:
 def current(conn: psycopg.Connection, where: RunFilter) -> Table[CurrentRow]:
     """Every configuration's current version with its F1 interval and age; configurations
     with no current version (every run failed or was quarantined) too."""
-    sql, params = where.configs("s")
+    configs, params = _configs(where)
     return rows(
         conn,
         CurrentRow,
-        f"""WITH configs AS (
-                SELECT s.model_key, s.dataset_version, s.prompt_version, s.environment,
-                       count(*)::int AS versions
-                FROM benchmark_snapshots s WHERE {sql}
-                GROUP BY 1, 2, 3, 4)
+        f"""WITH RECURSIVE {configs}
             SELECT c.model_key, c.dataset_version, c.prompt_version, c.environment,
-                   c.versions, s.version, s.transaction_id, t.model_display_name,
+                   (SELECT count(*) FROM benchmark_snapshots v
+                    WHERE (v.model_key, v.dataset_version, v.prompt_version, v.environment)
+                          = (c.model_key, c.dataset_version, c.prompt_version, c.environment)
+                   )::int AS versions,
+                   s.version, s.transaction_id, t.model_display_name,
                    COALESCE(t.effective_status, 'none current') AS status,
                    t.f1, i.low AS f1_low, i.high AS f1_high, t."precision", t.recall,
                    t.latency_ms, t.cost_usd, t.case_count, t.error_count, t.commit_sha,
@@ -192,29 +230,42 @@ def trend(
     group = "t.commit_sha" if bucket == "commit" else _bucket_sql(bucket, when)
     at = f"min({when})" if bucket == "commit" else group
     healthy = "t.status = 'healthy' AND NOT t.quarantined"
-    return rows(
-        conn,
-        TrendPoint,
-        f"""SELECT t.model_key, t.dataset_version, t.prompt_version, t.environment,
-                   {at} AS at,
-                   (count(*) FILTER (WHERE {healthy}))::int AS runs,
-                   avg(t."{metric}") FILTER (WHERE {healthy}) AS value,
-                   avg(i.low) FILTER (WHERE {healthy}) AS low,
-                   avg(i.high) FILTER (WHERE {healthy}) AS high,
-                   (count(*) FILTER (WHERE t.status <> 'healthy' AND NOT t.quarantined))::int
-                       AS failed,
-                   (count(*) FILTER (WHERE t.quarantined))::int AS quarantined,
-                   max(s.version) AS last_version,
-                   (array_agg(t.commit_sha ORDER BY s.version DESC))[1] AS commit_sha,
-                   (array_agg(t.branch ORDER BY s.version DESC))[1] AS branch
-            FROM transaction_state t
-            JOIN benchmark_snapshots s ON s.transaction_id = t.id
-            LEFT JOIN run_intervals i ON i.transaction_id = t.id AND i.metric = %s
-            WHERE {sql}
-            GROUP BY t.model_key, t.dataset_version, t.prompt_version, t.environment, {group}
-            ORDER BY 1, 2, 3, 4, 5""",
-        (metric, *params),
-    )
+    # grouped by hashing, in memory (not a sort of every run); then the commit and branch
+    # of each point's newest version, found by (configuration, version), which is unique
+    with roomy(conn):
+        return rows(
+            conn,
+            TrendPoint,
+            f"""WITH points AS (
+                    SELECT t.model_key, t.dataset_version, t.prompt_version, t.environment,
+                           {at} AS at,
+                           (count(*) FILTER (WHERE {healthy}))::int AS runs,
+                           avg(t."{metric}") FILTER (WHERE {healthy}) AS value,
+                           avg(i.low) FILTER (WHERE {healthy}) AS low,
+                           avg(i.high) FILTER (WHERE {healthy}) AS high,
+                           (count(*) FILTER (WHERE t.status <> 'healthy'
+                                               AND NOT t.quarantined))::int AS failed,
+                           (count(*) FILTER (WHERE t.quarantined))::int AS quarantined,
+                           max(s.version) AS last_version
+                    FROM transaction_state t
+                    JOIN benchmark_snapshots s ON s.transaction_id = t.id
+                    LEFT JOIN run_intervals i ON i.transaction_id = t.id AND i.metric = %s
+                    WHERE {sql}
+                    GROUP BY t.model_key, t.dataset_version, t.prompt_version, t.environment,
+                             {group})
+                SELECT p.*, n.commit_sha, n.branch
+                FROM points p
+                LEFT JOIN LATERAL (
+                    SELECT t.commit_sha, t.branch
+                    FROM benchmark_snapshots s
+                    JOIN benchmark_transactions t ON t.id = s.transaction_id
+                    WHERE (s.model_key, s.dataset_version, s.prompt_version, s.environment,
+                           s.version) = (p.model_key, p.dataset_version, p.prompt_version,
+                                         p.environment, p.last_version)
+                    LIMIT 1) n ON true
+                ORDER BY 1, 2, 3, 4, 5""",
+            (metric, *params),
+        )
 
 
 def event_buckets(
@@ -248,13 +299,11 @@ def event_buckets(
 def latest_verdicts(conn: psycopg.Connection, where: RunFilter) -> Table[LatestVerdict]:
     """Each configuration's newest gate verdicts: against which baseline, delta, interval,
     adjusted p, MDE, decision (one row per metric)."""
-    sql, params = where.configs("s")
+    configs, params = _configs(where)
     return rows(
         conn,
         LatestVerdict,
-        f"""WITH configs AS (
-                SELECT DISTINCT s.model_key, s.dataset_version, s.prompt_version, s.environment
-                FROM benchmark_snapshots s WHERE {sql}),
+        f"""WITH RECURSIVE {configs},
             latest AS (
                 SELECT c.*, x.version, x.transaction_id
                 FROM configs c CROSS JOIN LATERAL (

@@ -92,15 +92,29 @@ def resolve_configuration(conn: psycopg.Connection, selector: ConfigFilter) -> C
 def current_snapshots(conn: psycopg.Connection, selector: ConfigFilter) -> Table[SnapshotRow]:
     """One row per configuration: its current snapshot, or no current with version counts."""
     where, params = selector.where("c.")
+    # versions counted per configuration from the snapshots alone; the unhealthy ones among
+    # the few runs that failed or carry a quarantine mark (not a join of every version)
     return rows(
         conn,
         SnapshotRow,
-        f"""WITH configs AS (
+        f"""WITH versions AS (
+                SELECT model_key, dataset_version, prompt_version, environment,
+                       count(*)::int AS versions
+                FROM benchmark_snapshots GROUP BY 1, 2, 3, 4),
+            unhealthy AS (
                 SELECT s.model_key, s.dataset_version, s.prompt_version, s.environment,
-                       count(*)::int AS versions,
-                       (count(*) FILTER (WHERE t.effective_status <> 'healthy'))::int AS unhealthy
-                FROM benchmark_snapshots s JOIN transaction_state t ON t.id = s.transaction_id
-                GROUP BY 1, 2, 3, 4)
+                       count(*)::int AS unhealthy
+                FROM transaction_state t JOIN benchmark_snapshots s ON s.transaction_id = t.id
+                WHERE t.effective_status <> 'healthy'
+                  AND t.id IN (SELECT id FROM benchmark_transactions WHERE status <> 'healthy'
+                               UNION ALL
+                               SELECT transaction_id FROM transaction_annotations
+                               WHERE kind = 'quarantine')
+                GROUP BY 1, 2, 3, 4),
+            configs AS (
+                SELECT v.*, COALESCE(u.unhealthy, 0) AS unhealthy
+                FROM versions v LEFT JOIN unhealthy u
+                     USING (model_key, dataset_version, prompt_version, environment))
             SELECT c.model_key, c.dataset_version, c.prompt_version, c.environment,
                    c.versions, c.unhealthy, h.version, h.transaction_id, h.model_display_name,
                    h.f1, h."precision", h.recall, h.latency_ms, h.cost_usd,

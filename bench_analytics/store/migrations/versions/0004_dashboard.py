@@ -7,6 +7,10 @@ grouped queries use.
   revision have none (the views say "no interval").
 - An index on the time a run happened (``COALESCE(run_finished_at, run_started_at,
   pushed_at)``), on failed runs, and on pointer events by time.
+- Narrow covering indexes the grouped reads scan instead of the tables (index-only, once
+  vacuum has marked the pages visible): every run's configuration, time, status and
+  headline numbers (the log's rows are wide: they hold the document); the intervals by
+  metric; the metrics by name; and the runs with a gated regression (holds).
 - ``transaction_state`` finds each run's latest quarantine mark with a join over the
   annotations (a hash join over a few rows) instead of one index probe per run.
 
@@ -44,6 +48,16 @@ CREATE INDEX benchmark_transactions_failed
     WHERE status <> 'healthy';
 CREATE INDEX snapshot_events_created ON snapshot_events (created_at);
 CREATE INDEX gate_verdicts_tx_id ON gate_verdicts (transaction_id, id);
+CREATE INDEX benchmark_transactions_runs
+    ON benchmark_transactions (model_key, dataset_version, prompt_version, environment,
+                               (COALESCE(run_finished_at, run_started_at, pushed_at)))
+    INCLUDE (id, status, case_count, f1, "precision", recall, latency_ms, cost_usd,
+             run_finished_at, run_started_at, pushed_at);
+CREATE INDEX run_intervals_metric ON run_intervals (metric, transaction_id) INCLUDE (low, high);
+CREATE INDEX benchmark_metrics_name_tx ON benchmark_metrics (name, transaction_id)
+    INCLUDE (value);
+CREATE INDEX gate_verdicts_regressions ON gate_verdicts (transaction_id)
+    WHERE gated AND decision = 'regression';
 
 CREATE OR REPLACE VIEW transaction_state AS
 SELECT t.*,
@@ -100,6 +114,7 @@ def downgrade() -> None:
     op.execute(OLD_STATE)
     op.execute(
         "DROP INDEX IF EXISTS benchmark_transactions_run_at, benchmark_transactions_failed, "
-        "snapshot_events_created, gate_verdicts_tx_id"
+        "snapshot_events_created, gate_verdicts_tx_id, benchmark_transactions_runs, "
+        "benchmark_metrics_name_tx, gate_verdicts_regressions"
     )
     op.execute("DROP TABLE IF EXISTS run_intervals")
