@@ -34,7 +34,7 @@ class CaseTable:
     def from_rows(cls, rows: Iterable[tuple]) -> CaseTable:
         """Build from (case_id, status, tp, fp, fn, latency_ms, cost_usd) tuples."""
         kept, errored = [], 0
-        for row in rows:
+        for row in sorted(rows, key=lambda r: r[0]):  # by case id: resamples need one order
             if row[1] == "ok":
                 kept.append(row)
             else:

@@ -47,6 +47,7 @@ def labels(choices: list[Any]) -> dict[str, str]:
     return {c.ref: c.label for c in choices}
 
 
+@guarded
 def controls(state: DashboardState, **filters: Any) -> pn.viewable.Viewable:
     """Pickers for the baseline and the candidates; they write to the state (and the URL)."""
     key = filter_key(**filters)
