@@ -40,19 +40,27 @@ _COLUMNS = {
 }
 
 
-# Every configuration that has a version, one index probe each: a skip through the unique
-# index on (configuration, version) instead of a pass over every version. The statement
-# using it starts with WITH RECURSIVE; ``configs`` narrows it with a filter over ``k``.
-ALL_CONFIGS = """all_configs AS (
+# Every distinct configuration of a table, one index probe each: a skip through an index
+# that starts with the four columns instead of a pass over every row. The statement using
+# it starts with WITH RECURSIVE; ``configs`` narrows it with a filter over ``k``.
+_DISTINCT_CONFIGS = """{name} AS (
         (SELECT model_key, dataset_version, prompt_version, environment
-         FROM benchmark_snapshots ORDER BY 1, 2, 3, 4 LIMIT 1)
+         FROM {table} ORDER BY 1, 2, 3, 4 LIMIT 1)
         UNION ALL
-        SELECT n.* FROM all_configs k CROSS JOIN LATERAL (
-            SELECT s.model_key, s.dataset_version, s.prompt_version, s.environment
-            FROM benchmark_snapshots s
-            WHERE (s.model_key, s.dataset_version, s.prompt_version, s.environment)
+        SELECT n.* FROM {name} k CROSS JOIN LATERAL (
+            SELECT x.model_key, x.dataset_version, x.prompt_version, x.environment
+            FROM {table} x
+            WHERE (x.model_key, x.dataset_version, x.prompt_version, x.environment)
                   > (k.model_key, k.dataset_version, k.prompt_version, k.environment)
             ORDER BY 1, 2, 3, 4 LIMIT 1) n)"""
+# every configuration with a version (the unique index on configuration and version)
+ALL_CONFIGS = _DISTINCT_CONFIGS.format(name="all_configs", table="benchmark_snapshots")
+_CONFIG = "({a}.model_key, {a}.dataset_version, {a}.prompt_version, {a}.environment)"
+
+
+def _same_config(a: str, b: str) -> str:
+    """SQL: rows ``a`` and ``b`` belong to one configuration."""
+    return f"{_CONFIG.format(a=a)} = {_CONFIG.format(a=b)}"
 
 
 # Memory for a grouped read over every run in the range (PostgreSQL's default is 4 MB):
@@ -197,23 +205,64 @@ def _bucket_sql(bucket: str, when: str) -> str:
 
 
 def choose_bucket(conn: psycopg.Connection, where: RunFilter, most: int = 400) -> str:
-    """The finest bucket (run, day, week, month) that keeps each line under ``most`` points."""
+    """The finest bucket (run, day, week, month) that keeps each line under ``most`` points.
+
+    Settled from bounds where they suffice: each configuration's runs in the range (counted
+    up to ``most`` + 1) and the days and weeks between its first and last run (a line has no
+    more days than that); distinct days or weeks are counted for the widest line, and for
+    every line only when the bounds and that line leave the answer open.
+    """
     sql, params = where.runs("t")
-    found = conn.execute(
-        f"""SELECT max(n_runs), max(n_days), max(n_weeks) FROM (
-                SELECT count(*) AS n_runs,
-                       count(DISTINCT date_trunc('day', {RUN_AT.format(a="t")})) AS n_days,
-                       count(DISTINCT date_trunc('week', {RUN_AT.format(a="t")})) AS n_weeks
-                FROM benchmark_transactions t WHERE {sql}
-                GROUP BY t.model_key, t.dataset_version, t.prompt_version, t.environment) c""",
-        params,
-    ).fetchone()
-    if not found or found[0] is None:
+    when = RUN_AT.format(a="t")
+    lines = conn.execute(
+        f"""WITH RECURSIVE {_DISTINCT_CONFIGS.format(name="k", table="benchmark_transactions")}
+            SELECT k.*, n.runs,
+                   (span.last::date - span.first::date) + 1 AS days,
+                   (date_trunc('week', span.last)::date
+                    - date_trunc('week', span.first)::date) / 7 + 1 AS weeks
+            FROM k
+            CROSS JOIN LATERAL (
+                SELECT count(*) AS runs FROM (
+                    SELECT 1 FROM benchmark_transactions t
+                    WHERE {_same_config("t", "k")} AND {sql} LIMIT %s) r) n
+            CROSS JOIN LATERAL (
+                SELECT min({when}) AS first, max({when}) AS last
+                FROM benchmark_transactions t
+                WHERE {_same_config("t", "k")} AND {sql}) span
+            WHERE n.runs > 0""",
+        (*params, most + 1, *params),
+    ).fetchall()
+    if not lines or max(line[4] for line in lines) <= most:
         return "run"
-    for bucket, count in zip(("run", "day", "week"), found, strict=True):
-        if count <= most:
+    for bucket, span in (("day", 5), ("week", 6)):
+        # at most as many points as runs (when counted in full) and as the span allows
+        bounds = [min(line[4], line[span]) if line[4] <= most else line[span] for line in lines]
+        if max(bounds) <= most:
+            return bucket
+        widest = lines[bounds.index(max(bounds))]
+        if _distinct_buckets(conn, where, bucket, widest[:4]) > most:
+            continue
+        if _distinct_buckets(conn, where, bucket, None) <= most:
             return bucket
     return "month"
+
+
+def _distinct_buckets(
+    conn: psycopg.Connection, where: RunFilter, bucket: str, config: tuple[str, ...] | None
+) -> int:
+    """The most distinct buckets of one line (``config``), or of any line (None)."""
+    sql, params = where.runs("t")
+    if config is not None:
+        sql += f" AND {_CONFIG.format(a='t')} = (%s, %s, %s, %s)"
+        params += config
+    found = conn.execute(
+        f"""SELECT max(n) FROM (
+                SELECT count(DISTINCT {_bucket_sql(bucket, RUN_AT.format(a="t"))}) AS n
+                FROM benchmark_transactions t WHERE {sql}
+                GROUP BY t.model_key, t.dataset_version, t.prompt_version, t.environment) g""",
+        params,
+    ).fetchone()
+    return int(found[0]) if found and found[0] is not None else 0
 
 
 def trend(
@@ -230,8 +279,9 @@ def trend(
     group = "t.commit_sha" if bucket == "commit" else _bucket_sql(bucket, when)
     at = f"min({when})" if bucket == "commit" else group
     healthy = "t.status = 'healthy' AND NOT t.quarantined"
-    # grouped by hashing, in memory (not a sort of every run); then the commit and branch
-    # of each point's newest version, found by (configuration, version), which is unique
+    # grouped in memory; each point keeps [version, transaction] of its newest version (an
+    # array's max compares the version first, unique in a configuration), whose commit and
+    # branch are then read by primary key for the few points instead of for every run
     with roomy(conn):
         return rows(
             conn,
@@ -246,23 +296,20 @@ def trend(
                            (count(*) FILTER (WHERE t.status <> 'healthy'
                                                AND NOT t.quarantined))::int AS failed,
                            (count(*) FILTER (WHERE t.quarantined))::int AS quarantined,
-                           max(s.version) AS last_version
+                           max(ARRAY[s.version::bigint, t.id]) AS newest
                     FROM transaction_state t
                     JOIN benchmark_snapshots s ON s.transaction_id = t.id
                     LEFT JOIN run_intervals i ON i.transaction_id = t.id AND i.metric = %s
                     WHERE {sql}
                     GROUP BY t.model_key, t.dataset_version, t.prompt_version, t.environment,
                              {group})
-                SELECT p.*, n.commit_sha, n.branch
+                SELECT p.model_key, p.dataset_version, p.prompt_version, p.environment, p.at,
+                       p.runs, p.value, p.low, p.high, p.failed, p.quarantined,
+                       p.newest[1]::int AS last_version, n.commit_sha, n.branch
                 FROM points p
                 LEFT JOIN LATERAL (
-                    SELECT t.commit_sha, t.branch
-                    FROM benchmark_snapshots s
-                    JOIN benchmark_transactions t ON t.id = s.transaction_id
-                    WHERE (s.model_key, s.dataset_version, s.prompt_version, s.environment,
-                           s.version) = (p.model_key, p.dataset_version, p.prompt_version,
-                                         p.environment, p.last_version)
-                    LIMIT 1) n ON true
+                    SELECT n.commit_sha, n.branch FROM benchmark_transactions n
+                    WHERE n.id = p.newest[2] LIMIT 1) n ON true
                 ORDER BY 1, 2, 3, 4, 5""",
             (metric, *params),
         )

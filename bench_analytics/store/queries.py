@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg.rows import class_row
+from psycopg.rows import BaseRowFactory, RowMaker, class_row
 
 from bench_analytics.configuration import Configuration
 from bench_analytics.errors import UsageError
@@ -51,8 +52,22 @@ class ConfigFilter:
 
 def rows(conn: psycopg.Connection, row_type: type[R], sql: str, params: Any = ()) -> Table[R]:
     """Run a query whose column names are the fields of ``row_type``."""
-    with conn.cursor(row_factory=class_row(row_type)) as cur:
+    with conn.cursor(row_factory=_records(row_type)) as cur:
         return Table(row_type, cur.execute(sql, params).fetchall())
+
+
+def _records(row_type: type[R]) -> BaseRowFactory[R]:
+    """Rows as ``row_type``: by position when the columns come in the order of its fields
+    (about twice as fast over many rows), else by name."""
+    fields = [f.name for f in dataclasses.fields(row_type) if f.init]  # type: ignore[arg-type]
+
+    def factory(cursor: Any) -> RowMaker[R]:
+        names = [column.name for column in cursor.description or ()]
+        if names == fields:
+            return lambda values: row_type(*values)
+        return class_row(row_type)(cursor)
+
+    return factory
 
 
 def configurations(conn: psycopg.Connection, selector: ConfigFilter) -> list[Configuration]:
