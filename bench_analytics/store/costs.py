@@ -55,42 +55,33 @@ def cost_report(
     if by not in GROUPS:
         raise UsageError(f"cost by '{by}': choose one of {', '.join(GROUPS)}")
     narrow, narrow_params = (where or RunFilter()).runs("t")
-    runs = f"""
-        SELECT t.id, t.model_key, t.prompt_version, t.environment, t.effective_status,
-               t.case_count, t.cost_usd,
-               COALESCE(t.run_finished_at, t.run_started_at, t.pushed_at) AS run_at
-        FROM transaction_state t
-        WHERE {narrow}
-          AND (%s::timestamptz IS NULL
-               OR COALESCE(t.run_finished_at, t.run_started_at, t.pushed_at) >= %s::timestamptz)"""
-    # each run's group computed once (kept in memory); totals per group from the runs
-    # alone, token and issue sums per group straight from the metric rows (one per run and
-    # name), not pivoted per run first
+    # one row per run: its three metrics joined by (run, name), which is the key of
+    # benchmark_metrics (never more than one row each), not pivoted per run with a sort
     sql = f"""
-        WITH runs AS MATERIALIZED (
-            SELECT r.id, {GROUPS[by]} AS "group", r.effective_status, r.case_count,
-                   r.cost_usd
-            FROM ({runs}) r),
-        totals AS (
-            SELECT "group", count(*)::int AS runs,
-                   (count(*) FILTER (WHERE effective_status <> 'healthy'))::int AS unhealthy_runs,
-                   sum(case_count)::int AS cases, sum(cost_usd) AS cost_usd,
-                   count(cost_usd)::int AS priced_runs
-            FROM runs GROUP BY 1),
-        tokens AS (
-            SELECT r."group",
-                   sum(m.value) FILTER (WHERE m.name = 'input_tokens') AS input_tokens,
-                   sum(m.value) FILTER (WHERE m.name = 'output_tokens') AS output_tokens,
-                   sum(m.value) FILTER (WHERE m.name = 'true_positives'
-                                          AND r.cost_usd IS NOT NULL) AS issues_found
-            FROM runs r
-            JOIN benchmark_metrics m ON m.transaction_id = r.id
-             AND m.name IN ('input_tokens', 'output_tokens', 'true_positives')
-            GROUP BY 1)
-        SELECT t."group", t.runs, t.unhealthy_runs, t.cases, k.input_tokens, k.output_tokens,
-               t.cost_usd, t.priced_runs, k.issues_found
-        FROM totals t LEFT JOIN tokens k ON k."group" = t."group"
-        ORDER BY t.cost_usd DESC NULLS LAST, 1"""
+        WITH runs AS (
+            SELECT t.id, t.model_key, t.prompt_version, t.environment, t.effective_status,
+                   t.case_count, t.cost_usd,
+                   COALESCE(t.run_finished_at, t.run_started_at, t.pushed_at) AS run_at
+            FROM transaction_state t
+            WHERE {narrow}
+              AND (%s::timestamptz IS NULL
+                   OR COALESCE(t.run_finished_at, t.run_started_at, t.pushed_at)
+                      >= %s::timestamptz))
+        SELECT {GROUPS[by]} AS "group",
+               count(*)::int AS runs,
+               (count(*) FILTER (WHERE effective_status <> 'healthy'))::int AS unhealthy_runs,
+               sum(case_count)::int AS cases,
+               sum(i.value) AS input_tokens,
+               sum(o.value) AS output_tokens,
+               sum(cost_usd) AS cost_usd,
+               count(cost_usd)::int AS priced_runs,
+               sum(f.value) FILTER (WHERE cost_usd IS NOT NULL) AS issues_found
+        FROM runs r
+        LEFT JOIN benchmark_metrics i ON i.transaction_id = r.id AND i.name = 'input_tokens'
+        LEFT JOIN benchmark_metrics o ON o.transaction_id = r.id AND o.name = 'output_tokens'
+        LEFT JOIN benchmark_metrics f ON f.transaction_id = r.id AND f.name = 'true_positives'
+        GROUP BY 1
+        ORDER BY sum(cost_usd) DESC NULLS LAST, 1"""
     with roomy(conn), conn.cursor(row_factory=dict_row) as cur:
         found_rows = cur.execute(sql, (*narrow_params, since, since)).fetchall()
     table = Table(CostRow)
