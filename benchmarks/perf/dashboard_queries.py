@@ -4,14 +4,16 @@ Seeds a throw-away embedded PostgreSQL once per size with ``dashboard_seed`` (10
 are 5,000,000 case rows and one run of 20,000 cases), then times each read of the public API
 the dashboard uses: median of ``--runs`` after one warm-up, in ms, against the goal (100 ms)
 and the limit (300 ms). A reference is measured in the same run on the same connection:
-``SELECT count(*) FROM benchmark_transactions`` (a scan of the log), and a primary-key
-lookup of one run; the ratio column is call / count(*). Every SQL statement the calls run is
+``SELECT count(*) FROM benchmark_transactions`` (counting the log: a scan of its smallest
+index once vacuumed), and a primary-key lookup of one run; the ratio column is call /
+count(*). Every SQL statement the calls run is
 recorded (a cursor that times each execute); the slowest ones of the largest size are shown
 with ``EXPLAIN (ANALYZE, BUFFERS)``.
 
     python benchmarks/perf/dashboard_queries.py [--sizes empty,1000,100000] [--runs 5]
     python benchmarks/perf/dashboard_queries.py --url URL   # a store seeded already
     python benchmarks/perf/dashboard_queries.py --results out.json   # results, for diffing
+    python benchmarks/perf/dashboard_queries.py --no-vacuum   # right after a bulk load
 
 ``--results`` writes what every call returned on the largest size (floats to 12 digits), so
 two versions of the SQL can be compared on the same seeded store.
@@ -52,7 +54,11 @@ class _Recorder:
 
     def __init__(self) -> None:
         self.label: str | None = None
-        self.statements: dict[tuple[str, str], list[tuple[float, Any]]] = defaultdict(list)
+        # (call, SQL) -> [(ms, parameters, the SET LOCAL it ran under)]
+        self.statements: dict[tuple[str, str], list[tuple[float, Any, str | None]]] = defaultdict(
+            list
+        )
+        self._set: str | None = None
 
     def cursor_class(self) -> type[psycopg.Cursor[Any]]:
         recorder = self
@@ -63,11 +69,18 @@ class _Recorder:
                 try:
                     return super().execute(query, params, **kwargs)
                 finally:
-                    if recorder.label is not None and isinstance(query, str):
-                        elapsed = (time.perf_counter() - start) * 1000
-                        recorder.statements[(recorder.label, query)].append((elapsed, params))
+                    recorder.record(query, params, (time.perf_counter() - start) * 1000)
 
         return Recording
+
+    def record(self, query: Any, params: Any, ms: float) -> None:
+        if self.label is None or not isinstance(query, str):
+            return
+        if query.startswith("SET LOCAL"):
+            self._set = query  # applies to the statement that follows (Store's grouped reads)
+            return
+        self.statements[(self.label, query)].append((ms, params, self._set))
+        self._set = None
 
 
 @dataclasses.dataclass
@@ -267,16 +280,20 @@ def _explain(url: str, recorder: _Recorder, how_many: int) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of the slowest recorded statements."""
     ranked = sorted(
         recorder.statements.items(),
-        key=lambda item: statistics.median(ms for ms, _ in item[1]),
+        key=lambda item: statistics.median(ms for ms, _, _ in item[1]),
         reverse=True,
     )
     with psycopg.connect(url, autocommit=True) as conn:
         for (label, sql), samples in ranked[:how_many]:
-            ms = statistics.median(m for m, _ in samples)
-            params = samples[0][1]
+            ms = statistics.median(m for m, _, _ in samples)
+            _, params, setting = samples[0]
             print(f"\n== slow statement of '{label}': median {ms:.1f} ms ==")
             print(" ".join(sql.split())[:600])
-            plan = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params).fetchall()
+            with conn.transaction():
+                if setting:
+                    print(setting)
+                    conn.execute(setting)
+                plan = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params).fetchall()
             print("\n".join(row[0] for row in plan))
 
 
@@ -306,6 +323,9 @@ def main() -> None:
     parser.add_argument("--url", help="time this store as it is (seeded already): no seeding")
     parser.add_argument("--explain", type=int, default=2, help="slowest statements to EXPLAIN")
     parser.add_argument("--results", type=Path, help="write the largest size's results here")
+    parser.add_argument(
+        "--no-vacuum", action="store_true", help="seed with ANALYZE only (no visibility map)"
+    )
     args = parser.parse_args()
 
     table: dict[str, dict[str, float | None]] = {}
@@ -320,7 +340,7 @@ def main() -> None:
                 url, seconds = args.url, 0.0
             else:
                 url = _database(server, f"dashboard_{size}")
-                report = seed(url, SIZES[size], args.cases_per_run)
+                report = seed(url, SIZES[size], args.cases_per_run, vacuum=not args.no_vacuum)
                 seconds = report.seconds
                 print(f"\n{size}: {report.describe()}", flush=True)
             results = {}
