@@ -21,6 +21,9 @@ GROUPS = {
     "week": "to_char(date_trunc('week', run_at), 'IYYY-\"W\"IW')",
     "month": "to_char(date_trunc('month', run_at), 'YYYY-MM')",
 }
+# What runs are grouped by: each group's key, cheap per run; the label above is computed
+# from it once per group (one label per key: a day, a Monday, the first of a month).
+_KEYS = {period: f"date_trunc('{period}', run_at)" for period in ("day", "week", "month")}
 _SPAN = re.compile(r"^(\d+)\s*([hdwm])$")
 _UNITS = {
     "h": timedelta(hours=1),
@@ -80,7 +83,7 @@ def cost_report(
         LEFT JOIN benchmark_metrics i ON i.transaction_id = r.id AND i.name = 'input_tokens'
         LEFT JOIN benchmark_metrics o ON o.transaction_id = r.id AND o.name = 'output_tokens'
         LEFT JOIN benchmark_metrics f ON f.transaction_id = r.id AND f.name = 'true_positives'
-        GROUP BY 1
+        GROUP BY {_KEYS.get(by, GROUPS[by])}
         ORDER BY sum(cost_usd) DESC NULLS LAST, 1"""
     with roomy(conn), conn.cursor(row_factory=dict_row) as cur:
         found_rows = cur.execute(sql, (*narrow_params, since, since)).fetchall()
