@@ -423,22 +423,12 @@ def test_store_values_with_markup_are_escaped_in_cards_and_headers(marked):
     _assert_escaped(header, markdown=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cases.diff puts run labels into Markdown with html.escape only (cases.py, "
-    "`base_name, cand_name = esc(…)`): '**y**' in a prompt version renders as bold",
-)
 def test_the_cases_header_escapes_markdown_in_run_labels(marked):
     out = cases.diff(DashboardState(), marked[0], [marked[1]], "all", "", "", "any", 1, **F)
     [header] = named(out, "cases-header")
     _assert_escaped(header.object, markdown=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cases.across puts the case id from the URL into the Alert unescaped "
-    "(cases.py, `empty(f\"No current version holds case '{case}'.\")`)",
-)
 def test_a_case_id_from_the_url_is_escaped(marked):
     out = cases.across("<b>x</b>", **F)
     assert "<b>x</b>" not in out.object

@@ -45,7 +45,7 @@ def sidebar(state: DashboardState) -> list[Any]:
     }
     widgets: list[Any] = [
         pn.widgets.Select.from_param(
-            state.param.range, name="Time range", options={v: k for k, v in RANGES.items()}
+            state.param.range, label="Time range", options={v: k for k, v in RANGES.items()}
         )
     ]
     for name, (label, values) in choices.items():
@@ -53,7 +53,7 @@ def sidebar(state: DashboardState) -> list[Any]:
         widgets.append(
             pn.widgets.MultiChoice.from_param(
                 getattr(state.param, name),
-                name=label,
+                label=label,
                 options=list(values),
                 value=selected,
                 placeholder="all",
@@ -74,8 +74,8 @@ def sidebar(state: DashboardState) -> list[Any]:
 
 
 def trends_view(state: DashboardState) -> pn.Column:
-    metric = pn.widgets.Select.from_param(state.param.metric, name="Metric", width=160)
-    bucket = pn.widgets.Select.from_param(state.param.bucket, name="Points per", width=160)
+    metric = pn.widgets.Select.from_param(state.param.metric, label="Metric", width=160)
+    bucket = pn.widgets.Select.from_param(state.param.bucket, label="Points per", width=160)
     return pn.Column(
         pn.Row(metric, bucket),
         pn.panel(
@@ -126,7 +126,9 @@ def create_app() -> pn.template.FastListTemplate:
     """One page per browser session, its state synced to the URL."""
     state = DashboardState()
     if pn.state.location is not None:
-        pn.state.location.sync(state, list(DashboardState.URL_PARAMS))
+        pn.state.location.sync(
+            state, list(DashboardState.URL_PARAMS), on_error=state.apply_url_values
+        )
     template = pn.template.FastListTemplate(
         title=TITLE,
         sidebar=sidebar(state),

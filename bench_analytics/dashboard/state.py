@@ -22,6 +22,19 @@ RANGES.update({"365d": "Last year"})
 METRICS = ("f1", "precision", "recall", "latency_ms", "cost_usd")
 BUCKETS = ("auto", "run", "day", "week", "month", "commit")
 CHANGES = ("worse", "all")
+RESETS_PAGE = (
+    "environments",
+    "models",
+    "datasets",
+    "prompts",
+    "range",
+    "baseline",
+    "candidates",
+    "change",
+    "issue_type",
+    "category",
+    "domain",
+)
 COST_GROUPS = ("model", "prompt", "environment", "day", "week", "month")
 
 
@@ -46,6 +59,7 @@ class DashboardState(param.Parameterized):
     case = param.String(default="", doc="a case id to see across every model")
     config = param.String(default="", doc="model|dataset|prompt|environment for History")
     cost_by = param.Selector(default="model", objects=list(COST_GROUPS))
+    notice = param.String(default="", doc="the outcome of the last write (not in the URL)")
 
     URL_PARAMS = (
         "tab",
@@ -68,23 +82,32 @@ class DashboardState(param.Parameterized):
         "cost_by",
     )
 
-    @param.depends(
-        "environments",
-        "models",
-        "datasets",
-        "prompts",
-        "range",
-        "baseline",
-        "candidates",
-        "change",
-        "issue_type",
-        "category",
-        "domain",
-        watch=True,
-    )
-    def _back_to_first_page(self) -> None:
-        """A new filter or pair of runs starts at page 1."""
-        self.page = 1
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.param.watch(self._back_to_first_page, [*RESETS_PAGE, "page"])
+
+    def _back_to_first_page(self, *events: param.parameterized.Event) -> None:
+        """A new filter or pair of runs starts at page 1 (unless the same update, e.g. a
+        link, names the page too)."""
+        if not any(event.name == "page" for event in events):
+            self.page = 1
+
+    def apply_url_values(self, values: dict[str, Any]) -> None:
+        """Set what a link carries when Panel could not set it in one go: an all-digit case
+        id arrives as a number (taken as text here); a value no parameter accepts (an
+        unknown tab, say) is left out instead of dropping the rest of the link."""
+        fixed: dict[str, Any] = {}
+        for name, value in values.items():
+            if name not in self.URL_PARAMS:
+                continue
+            if isinstance(self.param[name], param.String) and not isinstance(value, str):
+                value = str(value)
+            try:
+                self.param[name]._validate(value)
+            except (ValueError, TypeError):
+                continue
+            fixed[name] = value
+        self.param.update(**fixed)
 
     def filters(self) -> dict[str, Any]:
         """The sidebar's filters, as references a view binds to."""

@@ -169,11 +169,6 @@ def _page_info(page: Page) -> str:
     return " ".join(info.inner_text().split())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dashboard bug: the URL sets the runs and the page in one update, and "
-    "DashboardState._back_to_first_page then resets the page to 1",
-)
 def test_a_link_with_runs_and_a_page_opens_that_page(page: Page, dashboard: Served):
     with Bench(dashboard.url) as bench:
         runs = sorted(
@@ -192,11 +187,6 @@ def test_a_link_with_runs_and_a_page_opens_that_page(page: Page, dashboard: Serv
     assert _page_info(page).startswith("page 2 of")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dashboard bug: Panel reads case=123 from the URL as a number, the String "
-    "parameter refuses it, and the parameters after it in the link are dropped",
-)
 def test_a_link_with_a_numeric_case_id_keeps_the_rest(page: Page, dashboard: Served):
     open_tab(page, dashboard, "One case across", tab="cases", case="123", page=2)
     assert _page_info(page).startswith("page 2 of")
@@ -288,6 +278,7 @@ def test_a_rollback_from_the_page_needs_a_reason_and_moves_the_pointer(
     expect(
         page.get_by_role("row", name=re.compile(rf"^rollback v{before} → v{older} "))
     ).to_be_visible()
+    expect(page.get_by_text("Done:").first).to_be_visible()  # the outcome is said, on top
 
     assert _current_version(url) == older
     rollbacks = [e for e in _history(url).events if e.event_type == "rollback"]

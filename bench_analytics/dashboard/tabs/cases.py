@@ -22,6 +22,7 @@ from bench_analytics.dashboard.widgets import (
     esc,
     fmt,
     guarded,
+    md_escape,
     ms,
     table,
 )
@@ -33,15 +34,15 @@ ANSWER_KEYS = ("raw_answer", "raw_response", "answer", "response", "output")
 def controls(state: DashboardState) -> pn.Row:
     """Change, issue type, category and domain-knowledge filters, bound to the state."""
     change = pn.widgets.RadioButtonGroup.from_param(
-        state.param.change, name="Show", button_type="default", options=["worse", "all"]
+        state.param.change, label="Show", color="default", options=["worse", "all"]
     )
     issue = pn.widgets.TextInput.from_param(
-        state.param.issue_type, name="Issue type", placeholder="any"
+        state.param.issue_type, label="Issue type", placeholder="any"
     )
     category = pn.widgets.TextInput.from_param(
-        state.param.category, name="Category", placeholder="any"
+        state.param.category, label="Category", placeholder="any"
     )
-    domain = pn.widgets.Select.from_param(state.param.domain, name="Needs domain knowledge")
+    domain = pn.widgets.Select.from_param(state.param.domain, label="Needs domain knowledge")
     return pn.Row(
         pn.Column(pn.pane.Markdown("**Show**", margin=(0, 5)), change),
         issue,
@@ -123,8 +124,8 @@ def page_frame(page: Any, paired: bool) -> tuple[pd.DataFrame, list[str]]:
 
 def pager(state: DashboardState, page: int, total: int) -> pn.Row:
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    previous = pn.widgets.Button(name="◀ Previous", disabled=page <= 1, width=110)
-    following = pn.widgets.Button(name="Next ▶", disabled=page >= pages, width=110)
+    previous = pn.widgets.Button(label="◀ Previous", disabled=page <= 1, width=110)
+    following = pn.widgets.Button(label="Next ▶", disabled=page >= pages, width=110)
     previous.on_click(lambda _: setattr(state, "page", max(1, state.page - 1)))
     following.on_click(lambda _: setattr(state, "page", min(pages, state.page + 1)))
     first = (page - 1) * PAGE_SIZE + 1 if total else 0
@@ -157,11 +158,12 @@ def diff(
     names = labels(choices)
     found = data.case_page(baseline, candidate, change, issue_type, category, domain, page)
     counts = ", ".join(f"{n} {what}" for what, n in sorted(found.counts.items())) or "none"
-    base_name, cand_name = esc(names.get(baseline, baseline)), esc(names.get(candidate, candidate))
+    base_name = md_escape(names.get(baseline, baseline))
+    cand_name = md_escape(names.get(candidate, candidate))
     what = (
         f"**{cand_name}** against **{base_name}**"
         if candidate
-        else f"**{esc(names.get(baseline, baseline))}** (pick a candidate on Compare for a diff)"
+        else f"**{base_name}** (pick a candidate on Compare for a diff)"
     )
     header = pn.pane.Markdown(
         f"{what}<br>cases by change: {counts}. Showing "
@@ -201,7 +203,7 @@ def across(case: str, **filters: Any) -> pn.viewable.Viewable:
         )
     found = list(data.case_across(case, filter_key(**filters)))
     if not found:
-        return empty(f"No current version holds case '{case}'.")
+        return empty(f"No current version holds case '{md_escape(case)}'.")
     frame = pd.DataFrame(
         {
             "configuration": [configuration_label(r) for r in found],
@@ -224,7 +226,7 @@ def across(case: str, **filters: Any) -> pn.viewable.Viewable:
 def view(state: DashboardState) -> pn.Column:
     filters = state.filters()
     case_input = pn.widgets.TextInput.from_param(
-        state.param.case, name="Case id", placeholder="e.g. P0042"
+        state.param.case, label="Case id", placeholder="e.g. P0042"
     )
     return pn.Column(
         controls(state),

@@ -60,10 +60,10 @@ def controls(state: DashboardState, **filters: Any) -> pn.viewable.Viewable:
         names.setdefault(ref, ref)  # a run from the URL outside this list stays selectable
     options = {label: ref for ref, label in names.items()}
     pick_base = pn.widgets.Select(
-        name="Baseline", options=options, value=baseline, sizing_mode="stretch_width"
+        label="Baseline", options=options, value=baseline, sizing_mode="stretch_width"
     )
     pick_cands = pn.widgets.MultiChoice(
-        name=f"Candidates (up to {MOST_CANDIDATES})",
+        label=f"Candidates (up to {MOST_CANDIDATES})",
         options=options,
         value=candidates,
         max_items=MOST_CANDIDATES,

@@ -123,7 +123,7 @@ def view(cost_by: str, **filters: Any) -> pn.viewable.Viewable:
 
 def view_for(state: DashboardState) -> pn.Column:
     by = pn.widgets.RadioButtonGroup.from_param(
-        state.param.cost_by, name="Group by", button_type="default"
+        state.param.cost_by, label="Group by", color="default"
     )
     return pn.Column(
         pn.Row(pn.pane.Markdown("**Group spend by**"), by),

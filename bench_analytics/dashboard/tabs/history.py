@@ -80,10 +80,10 @@ def confirmed(
     label: str, question: Callable[[], str], act: Callable[[str], str], *extra: Any
 ) -> pn.Column:
     """A button that asks for a reason and a confirmation before ``act(reason)`` runs."""
-    start = pn.widgets.Button(name=label, button_type="warning")
-    reason = pn.widgets.TextInput(name="Reason (required, kept in the audit log)")
-    confirm = pn.widgets.Button(name="Confirm", button_type="danger", disabled=True)
-    cancel = pn.widgets.Button(name="Cancel")
+    start = pn.widgets.Button(label=label, color="warning")
+    reason = pn.widgets.TextInput(label="Reason (required, kept in the audit log)")
+    confirm = pn.widgets.Button(label="Confirm", color="danger", disabled=True)
+    cancel = pn.widgets.Button(label="Cancel")
     asking = pn.pane.Markdown("")
     outcome = pn.Column()
     box = pn.Column(
@@ -123,16 +123,19 @@ def confirmed(
 def write_controls(state: DashboardState, config: tuple[str, ...], versions: list[Any]) -> pn.Card:
     model, dataset, prompt, environment = config
     version = pn.widgets.Select(
-        name="Version", options=[v.version for v in versions[::-1]], width=120
+        label="Version", options=[v.version for v in versions[::-1]], width=120
     )
     run = pn.widgets.Select(
-        name="Run (transaction)",
+        label="Run (transaction)",
         options={f"v{v.version} (tx {v.transaction_id})": v.transaction_id for v in versions[::-1]},
         width=200,
     )
 
-    def refresh() -> None:
+    def refresh(message: str) -> str:
+        """Redraw History with the outcome on top (the view showing it is replaced)."""
+        state.notice = message
         state.param.trigger("config")
+        return message
 
     def rollback(reason: str) -> str:
         moved = data.write(
@@ -145,8 +148,7 @@ def write_controls(state: DashboardState, config: tuple[str, ...], versions: lis
                 environment=environment,
             )
         )
-        refresh()
-        return moved.message
+        return refresh(moved.message)
 
     def auto(reason: str) -> str:
         moved = data.write(
@@ -154,13 +156,11 @@ def write_controls(state: DashboardState, config: tuple[str, ...], versions: lis
                 model, reason=reason, dataset=dataset, prompt=prompt, environment=environment
             )
         )
-        refresh()
-        return moved.message
+        return refresh(moved.message)
 
     def quarantine(reason: str) -> str:
         moved = data.write(lambda b: b.quarantine(run.value, reason=reason))
-        refresh()
-        return moved.message
+        return refresh(moved.message)
 
     return pn.Card(
         confirmed(
@@ -197,14 +197,16 @@ def view(state: DashboardState, config: str, **filters: Any) -> pn.viewable.View
     options = {configuration_label(r): config_key(r) for r in rows}
     chosen = config if config in options.values() else config_key(rows[0])
     picker = pn.widgets.Select(
-        name="Configuration", options=options, value=chosen, sizing_mode="stretch_width"
+        label="Configuration", options=options, value=chosen, sizing_mode="stretch_width"
     )
-    picker.param.watch(lambda e: setattr(state, "config", e.new), "value")
+    picker.param.watch(lambda e: state.param.update(config=e.new, notice=""), "value")
     parts = tuple(chosen.split(SEPARATOR))
     model, dataset, prompt, environment = parts
     [found] = data.history(model, dataset, prompt, environment)
     versions, events = list(found.versions), list(found.events)
     column: list[Any] = [picker]
+    if state.notice:
+        column.append(note(f"**Done:** {md_escape(state.notice)}", "success"))
     if data.writes_allowed():
         column.append(write_controls(state, parts, versions))
     column += [
