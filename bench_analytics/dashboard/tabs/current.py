@@ -164,9 +164,9 @@ def view(
         cards(rows, failed),
         pn.pane.Markdown("### Current version of every configuration"),
         table(current_frame(rows), name="current-table", frozen_columns=["model"]),
-        pn.Row(
-            pn.panel(forest(rows), sizing_mode="stretch_width"),
-            pn.panel(fastest(rows), sizing_mode="stretch_width"),
+        pn.Row(  # drawn right after the page shows: cards and table come first
+            pn.panel(lambda: forest(rows), defer_load=True, sizing_mode="stretch_width"),
+            pn.panel(lambda: fastest(rows), defer_load=True, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         ),
         sizing_mode="stretch_width",
