@@ -28,10 +28,10 @@ dashboard: $(STAMP) ## Serve the dashboard on http://127.0.0.1:8502 (Ctrl-C stop
 	$(BIN)/bench-analytics dashboard --port $(PORT)
 
 test: $(STAMP) ## Run the whole test suite (real PostgreSQL, no mocks)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=10
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=10
 
 test-fast: $(STAMP) ## Run the tests that spawn no extra processes
-	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow"
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow"
 
 lint: $(STAMP) ## ruff check and format, the import-layer contract, mypy
 	$(BIN)/ruff check .

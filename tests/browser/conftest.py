@@ -124,8 +124,11 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
+    """One browser per module: Playwright's sync API keeps an event loop running in this
+    thread while it lives, so it must end before the worker runs other tests (the browser
+    tests form one xdist group that runs in one go, see the Makefile's --dist loadgroup)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -150,7 +153,7 @@ def demo_store(chromium_path: str, pg_server: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dashboard(chromium_path: str, demo_store: dict[str, str]) -> Iterator[Served]:
     """The read-only dashboard on the demo history (no store is filled without a browser)."""
     served = serve(demo_store["demo"])

@@ -19,7 +19,8 @@ from playwright.sync_api import Page, expect
 from bench_analytics.api import Bench
 from tests.browser.conftest import WAIT_MS, Served
 
-pytestmark = pytest.mark.slow  # a browser: many processes
+# a browser (many processes), run in one go on one worker (see the browser fixture)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 MIN_SCREENSHOT_BYTES = 20_000
 HELD = ("medgemma", "demo-patients-v1", "v2-structured", "github-actions")  # held regression
