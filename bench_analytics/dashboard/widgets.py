@@ -137,6 +137,14 @@ def table(
     return pn.widgets.Tabulator(frame, **options)
 
 
+def wrapped(*columns: str, width: int = 420) -> dict[str, Any]:
+    """Table options that wrap long text columns (reasons) instead of running off the page."""
+    return {
+        "formatters": {c: {"type": "textarea"} for c in columns},
+        "widths": dict.fromkeys(columns, width),
+    }
+
+
 def fmt(value: float | None, digits: int = 3) -> str:
     if value is None or value != value:
         return "–"

@@ -24,6 +24,7 @@ from bench_analytics.dashboard.widgets import (
     note,
     table,
     usd,
+    wrapped,
 )
 from bench_analytics.errors import BenchError
 
@@ -213,7 +214,7 @@ def view(state: DashboardState, config: str, **filters: Any) -> pn.viewable.View
         pn.pane.Markdown(f"### Versions ({len(versions)}; ★ current)"),
         table(versions_frame(versions), name="versions-table", page_size=25),
         pn.pane.Markdown(f"### Pointer events ({len(events)})"),
-        table(events_frame(events), name="events-table", page_size=25),
+        table(events_frame(events), name="events-table", page_size=25, **wrapped("why")),
     ]
     return pn.Column(*column, sizing_mode="stretch_width")
 

@@ -19,6 +19,7 @@ from bench_analytics.dashboard.widgets import (
     empty,
     guarded,
     table,
+    wrapped,
 )
 
 
@@ -101,11 +102,13 @@ def view(
     )
     parts.append(pn.pane.Markdown(f"### Held promotions ({len(held)})"))
     parts.append(
-        table(held_frame(held), name="held-table") if held else empty("No promotion was held.")
+        table(held_frame(held), name="held-table", **wrapped("reason"))
+        if held
+        else empty("No promotion was held.")
     )
     parts.append(pn.pane.Markdown(f"### Failed and quarantined runs in range ({failed_count})"))
     parts.append(
-        table(failed_frame(list(failed)), name="failed-table")
+        table(failed_frame(list(failed)), name="failed-table", **wrapped("reason", width=360))
         if failed
         else empty("No failed runs in this range.")
     )
