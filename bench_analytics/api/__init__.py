@@ -23,7 +23,7 @@ from bench_analytics.api.results import (
 )
 from bench_analytics.api.session import RunRef, StoreNotConfiguredError
 from bench_analytics.api.views import Views
-from bench_analytics.store.overview import RunFilter
+from bench_analytics.configuration import RunFilter
 
 
 class Bench(Ingest, Analysis, History, Views):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from bench_analytics.api.session import Session, selector
 
 if TYPE_CHECKING:
-    from bench_analytics.store.overview import RunFilter
+    from bench_analytics.configuration import RunFilter
     from bench_analytics.store.records import (
         ConfigurationHistory,
         CostRow,

@@ -5,12 +5,16 @@ case across models. Every aggregation runs in SQL; each call returns a small typ
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from bench_analytics.api.session import Session
+from bench_analytics.configuration import RunFilter
+from bench_analytics.tables import Table
 
-if TYPE_CHECKING:
-    from bench_analytics.store.overview import RunFilter
+if TYPE_CHECKING:  # the store loads on the first call, not on import
+    import psycopg
+
     from bench_analytics.store.records import (
         CaseAcrossRow,
         CurrentRow,
@@ -22,42 +26,47 @@ if TYPE_CHECKING:
         RunChoice,
         TrendPoint,
     )
-    from bench_analytics.tables import Table
+
+T = TypeVar("T")
 
 
 class Views(Session):
     """Read-only calls that summarise the store; an empty store gives empty tables."""
 
-    def _reader(self):  # type: ignore[no-untyped-def]
-        """The store's connection, or None when the store holds nothing yet."""
+    def _read(self, query: Callable[[psycopg.Connection], T], empty: T) -> T:
+        """``query`` on the store's connection, or ``empty`` while the store holds nothing."""
         store = self.store()
-        return store.conn if store.initialised else None
+        return query(store.conn) if store.initialised else empty
 
     def filter_options(self) -> FilterOptions:
         """Models, environments, dataset and prompt versions, and the span of the history."""
         from bench_analytics.store import overview
         from bench_analytics.store.records import FilterOptions
 
-        conn = self._reader()
-        if conn is None:
-            return FilterOptions((), (), (), (), None, None, 0)
-        return overview.filter_options(conn)
+        return self._read(overview.filter_options, FilterOptions((), (), (), (), None, None, 0))
 
     def current(self, where: RunFilter | None = None) -> Table[CurrentRow]:
         """Every configuration's current version with status, F1 interval and age (best
         F1 first); configurations with no current version too."""
-        return self._table("current", "CurrentRow", where)
+        from bench_analytics.store import overview
+        from bench_analytics.store.records import CurrentRow
+
+        return self._read(lambda c: overview.current(c, where or RunFilter()), Table(CurrentRow))
 
     def failed_runs(self, where: RunFilter | None = None, limit: int = 200) -> Table[FailedRun]:
         """Failed and quarantined runs in the range with their reason, newest first."""
-        return self._table("failed_runs", "FailedRun", where, limit=limit)
+        from bench_analytics.store import overview
+        from bench_analytics.store.records import FailedRun
+
+        return self._read(
+            lambda c: overview.failed_runs(c, where or RunFilter(), limit), Table(FailedRun)
+        )
 
     def count_failed(self, where: RunFilter | None = None) -> int:
         """How many runs in the range failed or were quarantined."""
         from bench_analytics.store import overview
 
-        conn = self._reader()
-        return 0 if conn is None else overview.count_failed(conn, _filter(where))
+        return self._read(lambda c: overview.count_failed(c, where or RunFilter()), 0)
 
     def trend(
         self, metric: str = "f1", where: RunFilter | None = None, *, bucket: str = "auto"
@@ -66,58 +75,61 @@ class Views(Session):
         day, week, month or commit ('auto': the finest that keeps a line under 400 points)."""
         from bench_analytics.store import overview
         from bench_analytics.store.records import TrendPoint
-        from bench_analytics.tables import Table
 
-        conn = self._reader()
-        if conn is None:
-            return ("run" if bucket == "auto" else bucket), Table(TrendPoint)
-        where = _filter(where)
-        if bucket == "auto":
-            bucket = overview.choose_bucket(conn, where)
-        return bucket, overview.trend(conn, where, metric, bucket)
+        chosen = where or RunFilter()
+
+        def query(conn: psycopg.Connection) -> tuple[str, Table[TrendPoint]]:
+            used = overview.choose_bucket(conn, chosen) if bucket == "auto" else bucket
+            return used, overview.trend(conn, chosen, metric, used)
+
+        return self._read(query, ("run" if bucket == "auto" else bucket, Table(TrendPoint)))
 
     def pointer_events(
         self, where: RunFilter | None = None, *, bucket: str = "day"
     ) -> Table[EventBucket]:
-        """Pointer events per bucket and type (promote, hold, rollback, quarantine)."""
-        return self._table("event_buckets", "EventBucket", where, bucket=bucket)
+        """Pointer events per bucket and type (hold, rollback, quarantine, checkout)."""
+        from bench_analytics.store import overview
+        from bench_analytics.store.records import EventBucket
+
+        return self._read(
+            lambda c: overview.event_buckets(c, where or RunFilter(), bucket), Table(EventBucket)
+        )
 
     def latest_verdicts(self, where: RunFilter | None = None) -> Table[LatestVerdict]:
         """Each configuration's newest gate verdicts (one row per metric), regressions first."""
-        return self._table("latest_verdicts", "LatestVerdict", where)
+        from bench_analytics.store import overview
+        from bench_analytics.store.records import LatestVerdict
+
+        return self._read(
+            lambda c: overview.latest_verdicts(c, where or RunFilter()), Table(LatestVerdict)
+        )
 
     def held_promotions(
         self, where: RunFilter | None = None, limit: int = 200
     ) -> Table[HeldPromotion]:
         """Runs the gate kept from becoming current, with the reason."""
-        return self._table("held_promotions", "HeldPromotion", where, limit=limit)
+        from bench_analytics.store import overview
+        from bench_analytics.store.records import HeldPromotion
+
+        return self._read(
+            lambda c: overview.held_promotions(c, where or RunFilter(), limit),
+            Table(HeldPromotion),
+        )
 
     def run_choices(self, where: RunFilter | None = None, limit: int = 200) -> Table[RunChoice]:
         """Runs to compare (``ref`` is ``tx:ID``): every current version and the newest runs."""
-        return self._table("run_choices", "RunChoice", where, limit=limit)
+        from bench_analytics.store import overview
+        from bench_analytics.store.records import RunChoice
+
+        return self._read(
+            lambda c: overview.run_choices(c, where or RunFilter(), limit), Table(RunChoice)
+        )
 
     def case_across(self, case_id: str, where: RunFilter | None = None) -> Table[CaseAcrossRow]:
         """One case in the current version of every configuration that has it."""
         from bench_analytics.store import overview
         from bench_analytics.store.records import CaseAcrossRow
-        from bench_analytics.tables import Table
 
-        conn = self._reader()
-        if conn is None:
-            return Table(CaseAcrossRow)
-        return overview.case_across(conn, case_id, _filter(where))
-
-    def _table(self, query: str, row: str, where: RunFilter | None, **kwargs: object) -> Table:
-        from bench_analytics.store import overview, records
-        from bench_analytics.tables import Table
-
-        conn = self._reader()
-        if conn is None:
-            return Table(getattr(records, row))
-        return getattr(overview, query)(conn, _filter(where), **kwargs)  # type: ignore[no-any-return]
-
-
-def _filter(where: RunFilter | None) -> RunFilter:
-    from bench_analytics.store.overview import RunFilter
-
-    return where or RunFilter()
+        return self._read(
+            lambda c: overview.case_across(c, case_id, where or RunFilter()), Table(CaseAcrossRow)
+        )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import panel as pn
 
-from bench_analytics.errors import BenchError, StoreUnavailableError
+from bench_analytics.errors import StoreUnavailableError
 
 if TYPE_CHECKING:
     from bench_analytics.api import Bench, RunFilter
@@ -73,18 +73,12 @@ class _Sessions:
             try:
                 return call(self.reader())
             except StoreUnavailableError as error:
-                self.close()
-                raise StoreDown(error.message) from None
-            except psycopg.OperationalError as error:
-                self.close()
-                text = str(error).strip().splitlines()
-                raise StoreDown(
-                    text[0] if text else "the connection to the store was lost"
-                ) from None
+                reason = error.message
             except psycopg.Error as error:
-                self.close()
-                text = str(error).strip().splitlines()
-                raise StoreDown(text[0] if text else type(error).__name__) from None
+                lines = str(error).strip().splitlines()
+                reason = lines[0] if lines else "the connection to the store was lost"
+            self.close()
+            raise StoreDown(reason)
 
 
 SESSIONS = _Sessions()
@@ -235,6 +229,3 @@ def write(call: Callable[[Bench], T]) -> T:
             return call(bench)
         finally:
             pn.state.clear_caches()
-
-
-__all__ = ["PAGE_SIZE", "BenchError", "StoreDown", "configure", "writes_allowed"]

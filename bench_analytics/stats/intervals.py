@@ -99,12 +99,7 @@ def run_intervals(
 ) -> list[Estimate]:
     """An Estimate for every metric the cases support."""
     rng = rng or np.random.default_rng(0)
-    out: list[Estimate] = []
-    total = table.n + table.errored
-    if total:
-        ok = table.n
-        low, high = jeffreys(ok, total, confidence)
-        out.append(Estimate("success_rate", ok / total, low, high, "Jeffreys", total))
+    out = _success_rate(table, confidence)
     if table.n == 0:
         return out
     if table.scored:
@@ -124,6 +119,15 @@ def run_intervals(
             )
         )
     return out
+
+
+def _success_rate(table: CaseTable, confidence: float) -> list[Estimate]:
+    """The answered share of all cases (Jeffreys), when there are any cases."""
+    total = table.n + table.errored
+    if not total:
+        return []
+    low, high = jeffreys(table.n, total, confidence)
+    return [Estimate("success_rate", table.n / total, low, high, "Jeffreys", total)]
 
 
 HEADLINE = ("f1", "precision", "recall", "pass_rate", "latency_ms", "success_rate")
@@ -151,10 +155,7 @@ def headline_intervals(
         )
         return [e for e in found if e.metric in HEADLINE]
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    out: list[Estimate] = []
-    total = table.n + table.errored
-    low, high = jeffreys(table.n, total, confidence)
-    out.append(Estimate("success_rate", table.n / total, low, high, "Jeffreys", total))
+    out = _success_rate(table, confidence)
     method = "normal approximation clustered by case"
     if table.scored:
         tp, fp, fn = (a.astype(np.float64) for a in (table.tp, table.fp, table.fn))

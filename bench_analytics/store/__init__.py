@@ -32,9 +32,8 @@ from bench_analytics.store.records import (
 from bench_analytics.tables import Table
 
 if TYPE_CHECKING:
-    from bench_analytics.configuration import Configuration
+    from bench_analytics.configuration import Configuration, RunFilter
     from bench_analytics.model import RunResult
-    from bench_analytics.store.overview import RunFilter
     from bench_analytics.store.push import Estimator, Gate
 
 __all__ = ["CaseFilter", "ConfigFilter", "PushOutcome", "Store"]

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from psycopg.rows import dict_row
 
+from bench_analytics.configuration import RunFilter
 from bench_analytics.errors import UsageError
-from bench_analytics.store.overview import RunFilter, roomy
+from bench_analytics.store.overview import roomy, run_sql
 from bench_analytics.store.records import CostRow
 from bench_analytics.tables import Table
 
@@ -57,7 +58,7 @@ def cost_report(
     ``where`` narrows the runs (models, environments, versions, time range)."""
     if by not in GROUPS:
         raise UsageError(f"cost by '{by}': choose one of {', '.join(GROUPS)}")
-    narrow, narrow_params = (where or RunFilter()).runs("t")
+    narrow, narrow_params = run_sql(where or RunFilter(), "t")
     # one row per run: its three metrics joined by (run, name), which is the key of
     # benchmark_metrics (never more than one row each), not pivoted per run with a sort
     sql = f"""

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import psycopg
 
+from bench_analytics.configuration import RunFilter
 from bench_analytics.errors import UsageError
 from bench_analytics.store.queries import rows
 from bench_analytics.store.records import (
@@ -78,42 +77,32 @@ def roomy(conn: psycopg.Connection) -> Iterator[None]:
 
 def _configs(where: RunFilter) -> tuple[str, list[Any]]:
     """``all_configs`` and ``configs`` (those the filter keeps) for a WITH RECURSIVE."""
-    sql, params = where.configs("k")
+    sql, params = config_sql(where, "k")
     return f"{ALL_CONFIGS}, configs AS (SELECT k.* FROM all_configs k WHERE {sql})", params
 
 
-@dataclass(frozen=True)
-class RunFilter:
-    """Which runs to look at: None (or empty) means any; ``since``/``until`` bound run time."""
+def config_sql(where: RunFilter, alias: str) -> tuple[str, list[Any]]:
+    """SQL over the four configuration columns of ``alias``."""
+    clauses, params = [], []
+    for name, column in _COLUMNS.items():
+        values = getattr(where, name)
+        if values:
+            clauses.append(f"{alias}.{column} = ANY(%s)")
+            params.append(list(values))
+    return " AND ".join(clauses) or "true", params
 
-    models: tuple[str, ...] | None = None
-    environments: tuple[str, ...] | None = None
-    datasets: tuple[str, ...] | None = None
-    prompts: tuple[str, ...] | None = None
-    since: datetime | None = None
-    until: datetime | None = None
 
-    def configs(self, alias: str) -> tuple[str, list[Any]]:
-        """SQL over the four configuration columns of ``alias``."""
-        clauses, params = [], []
-        for name, column in _COLUMNS.items():
-            values = getattr(self, name)
-            if values:
-                clauses.append(f"{alias}.{column} = ANY(%s)")
-                params.append(list(values))
-        return " AND ".join(clauses) or "true", params
-
-    def runs(self, alias: str, when: str | None = None) -> tuple[str, list[Any]]:
-        """The configuration filter plus the time range over ``when`` (run time by default)."""
-        sql, params = self.configs(alias)
-        when = when or RUN_AT.format(a=alias)
-        if self.since is not None:
-            sql += f" AND {when} >= %s"
-            params.append(self.since)
-        if self.until is not None:
-            sql += f" AND {when} < %s"
-            params.append(self.until)
-        return sql, params
+def run_sql(where: RunFilter, alias: str, when: str | None = None) -> tuple[str, list[Any]]:
+    """The configuration filter plus the time range over ``when`` (run time by default)."""
+    sql, params = config_sql(where, alias)
+    when = when or RUN_AT.format(a=alias)
+    if where.since is not None:
+        sql += f" AND {when} >= %s"
+        params.append(where.since)
+    if where.until is not None:
+        sql += f" AND {when} < %s"
+        params.append(where.until)
+    return sql, params
 
 
 def filter_options(conn: psycopg.Connection) -> FilterOptions:
@@ -172,7 +161,7 @@ def current(conn: psycopg.Connection, where: RunFilter) -> Table[CurrentRow]:
 
 def failed_runs(conn: psycopg.Connection, where: RunFilter, limit: int = 200) -> Table[FailedRun]:
     """Failed and quarantined runs in the range, newest first, with the reason."""
-    sql, params = where.runs("t")
+    sql, params = run_sql(where, "t")
     return rows(
         conn,
         FailedRun,
@@ -189,7 +178,7 @@ def failed_runs(conn: psycopg.Connection, where: RunFilter, limit: int = 200) ->
 
 def count_failed(conn: psycopg.Connection, where: RunFilter) -> int:
     """How many runs in the range failed or were quarantined."""
-    sql, params = where.runs("t")
+    sql, params = run_sql(where, "t")
     found = conn.execute(
         f"""SELECT count(*) FROM transaction_state t
             WHERE (t.status <> 'healthy' OR t.quarantined) AND {sql}""",
@@ -212,7 +201,7 @@ def choose_bucket(conn: psycopg.Connection, where: RunFilter, most: int = 400) -
     more days than that); distinct days or weeks are counted for the widest line, and for
     every line only when the bounds and that line leave the answer open.
     """
-    sql, params = where.runs("t")
+    sql, params = run_sql(where, "t")
     when = RUN_AT.format(a="t")
     lines = conn.execute(
         f"""WITH RECURSIVE {_DISTINCT_CONFIGS.format(name="k", table="benchmark_transactions")}
@@ -251,7 +240,7 @@ def _distinct_buckets(
     conn: psycopg.Connection, where: RunFilter, bucket: str, config: tuple[str, ...] | None
 ) -> int:
     """The most distinct buckets of one line (``config``), or of any line (None)."""
-    sql, params = where.runs("t")
+    sql, params = run_sql(where, "t")
     if config is not None:
         sql += f" AND {_CONFIG.format(a='t')} = (%s, %s, %s, %s)"
         params += config
@@ -274,7 +263,7 @@ def trend(
         raise UsageError(f"trend of '{metric}': choose one of {', '.join(TREND_METRICS)}")
     if bucket not in BUCKETS:
         raise UsageError(f"bucket '{bucket}': choose one of {', '.join(BUCKETS)}")
-    sql, params = where.runs("t")
+    sql, params = run_sql(where, "t")
     when = RUN_AT.format(a="t")
     group = "t.commit_sha" if bucket == "commit" else _bucket_sql(bucket, when)
     at = f"min({when})" if bucket == "commit" else group
@@ -327,7 +316,7 @@ def event_buckets(
     by default: every healthy new version is one."""
     when = f"""CASE WHEN e.event_type IN ('hold', 'promote') AND t.id IS NOT NULL
                     THEN {RUN_AT.format(a="t")} ELSE e.created_at END"""
-    sql, params = where.runs("e", when)
+    sql, params = run_sql(where, "e", when)
     group = _bucket_sql(bucket if bucket in ("day", "week", "month") else "run", when)
     return rows(
         conn,
@@ -379,7 +368,7 @@ def held_promotions(
     conn: psycopg.Connection, where: RunFilter, limit: int = 200
 ) -> Table[HeldPromotion]:
     """Runs that did not become current because the gate held them (newest first)."""
-    sql, params = where.runs("e", "e.created_at")
+    sql, params = run_sql(where, "e", "e.created_at")
     return rows(
         conn,
         HeldPromotion,
@@ -398,8 +387,8 @@ def held_promotions(
 
 def run_choices(conn: psycopg.Connection, where: RunFilter, limit: int = 200) -> Table[RunChoice]:
     """Runs to compare: every current version and the newest ``limit`` runs in the range."""
-    sql, params = where.runs("t")
-    cfg, cfg_params = where.configs("t")
+    sql, params = run_sql(where, "t")
+    cfg, cfg_params = config_sql(where, "t")
     return rows(
         conn,
         RunChoice,
@@ -423,7 +412,7 @@ def run_choices(conn: psycopg.Connection, where: RunFilter, limit: int = 200) ->
 
 def case_across(conn: psycopg.Connection, case_id: str, where: RunFilter) -> Table[CaseAcrossRow]:
     """One case in the current version of every configuration that has it."""
-    sql, params = where.configs("s")
+    sql, params = config_sql(where, "s")
     return rows(
         conn,
         CaseAcrossRow,
