@@ -1,4 +1,4 @@
-"""The demo history in a database of its own, pushed once per test module (it takes a few
+"""Stores for tests: the demo history in a database of its own, pushed once per test module (it takes a few
 seconds) under the same isolation conftest gives each test."""
 
 from __future__ import annotations
@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bench_analytics.api import Bench
 from bench_analytics.config import get_settings
+from bench_analytics.fixtures import DEMO_START, simulate_run, synthetic_patients
 from tests.conftest import _new_database
 
 
@@ -38,3 +40,38 @@ def demo_database(pg_server: str, commits: int = 10) -> str:
         get_settings.cache_clear()
         shutil.rmtree(home, ignore_errors=True)
     return url
+
+
+# --- small histories with known run times, and their intervals -----------------------
+
+PATIENTS = synthetic_patients(40, seed=21)
+
+
+def run_after(model: str = "openai", hours: float = 0, patients=PATIENTS, **kwargs):
+    """A run of ``model`` that started ``hours`` after DEMO_START (a distinct commit)."""
+    return simulate_run(
+        model,
+        patients,
+        commit=f"{int(hours * 60):040x}",
+        when=DEMO_START + timedelta(hours=hours),
+        **kwargs,
+    )
+
+
+def transaction_ids(report) -> list[int]:
+    return [o.transaction_id for o in report.outcomes]
+
+
+def stored_intervals(bench: Bench, transaction_id: int) -> dict[str, tuple]:
+    """metric -> (value, low, high, method, n) as stored at push."""
+    found = bench.store().conn.execute(
+        "SELECT metric, value, low, high, method, n FROM run_intervals WHERE transaction_id = %s",
+        (transaction_id,),
+    )
+    return {row[0]: row[1:] for row in found}
+
+
+def shown_intervals(bench: Bench, run) -> dict[str, tuple]:
+    """metric -> (value, low, high, method, n) as ``show`` gives them (a stored id or a run)."""
+    ref = f"tx:{run}" if isinstance(run, int) else run
+    return {e.metric: (e.value, e.low, e.high, e.method, e.n) for e in bench.show(ref).estimates}

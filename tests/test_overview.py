@@ -16,42 +16,17 @@ from bench_analytics.config import get_settings
 from bench_analytics.fixtures import DEMO_START, sample_history, simulate_run, synthetic_patients
 from bench_analytics.store import overview
 from tests.conftest import _new_database
-from tests.demo_store import database_name, demo_database
-from tests.samples import monitoring_result, write
+from tests.demo_store import (
+    PATIENTS,
+    database_name,
+    demo_database,
+    run_after,
+    shown_intervals,
+    stored_intervals,
+    transaction_ids,
+)
 
-PATIENTS = synthetic_patients(40, seed=21)
-HEADLINE = ("f1", "precision", "recall", "pass_rate", "latency_ms")
 V2 = "v2-structured"
-
-
-def _run(model: str = "openai", hours: float = 0, patients=PATIENTS, **kwargs):
-    """A run of ``model`` that started ``hours`` after DEMO_START (a distinct commit)."""
-    return simulate_run(
-        model,
-        patients,
-        commit=f"{int(hours * 60):040x}",
-        when=DEMO_START + timedelta(hours=hours),
-        **kwargs,
-    )
-
-
-def _ids(report) -> list[int]:
-    return [o.transaction_id for o in report.outcomes]
-
-
-def _stored(bench: Bench, transaction_id: int) -> dict[str, tuple]:
-    """metric -> (value, low, high, method, n) as stored at push."""
-    found = bench.store().conn.execute(
-        "SELECT metric, value, low, high, method, n FROM run_intervals WHERE transaction_id = %s",
-        (transaction_id,),
-    )
-    return {row[0]: row[1:] for row in found}
-
-
-def _shown(bench: Bench, run) -> dict[str, tuple]:
-    """metric -> (value, low, high, method, n) as ``show`` gives them (a stored id or a run)."""
-    ref = f"tx:{run}" if isinstance(run, int) else run
-    return {e.metric: (e.value, e.low, e.high, e.method, e.n) for e in bench.show(ref).estimates}
 
 
 # --- the demo history, pushed once per test module and copied per test ------------------
@@ -90,13 +65,13 @@ def test_current_gives_every_configuration_its_version_and_the_f1_interval_of_sh
     assert {r.status for r in rows} == {"healthy"}
     assert [r.f1 for r in rows] == sorted((r.f1 for r in rows), reverse=True)
     for row in rows:
-        value, low, high, _, _ = _shown(demo, row.transaction_id)["f1"]
+        value, low, high, _, _ = shown_intervals(demo, row.transaction_id)["f1"]
         assert row.f1 == pytest.approx(value, abs=1e-12)
         assert (row.f1_low, row.f1_high) == pytest.approx((low, high), abs=1e-12), row
 
 
 def test_a_configuration_whose_only_run_failed_has_none_current(bench):
-    bench.push([("ok", _run()), ("down", _run("baseline", 1, outage="HTTP 503"))])
+    bench.push([("ok", run_after()), ("down", run_after("baseline", 1, outage="HTTP 503"))])
     rows = {r.model_key: r for r in bench.current()}
     assert set(rows) == {"openai", "baseline"}
     down = rows["baseline"]
@@ -104,85 +79,6 @@ def test_a_configuration_whose_only_run_failed_has_none_current(bench):
     assert down.f1 is None and down.f1_low is None and down.transaction_id is None
     assert rows["openai"].status == "healthy" and rows["openai"].version == 1
     assert list(bench.current())[-1].model_key == "baseline"  # no F1 sorts last
-
-
-# --- intervals stored at push ---------------------------------------------------------
-
-
-def test_a_small_run_stores_exactly_the_intervals_show_gives(bench):
-    [tx] = _ids(bench.push(("small", _run())))
-    stored, shown = _stored(bench, tx), _shown(bench, tx)
-    assert set(HEADLINE) <= set(stored)
-    for metric in HEADLINE:
-        value, low, high, method, n = stored[metric]
-        assert (value, low, high) == pytest.approx(shown[metric][:3], abs=1e-12), metric
-        assert (method, n) == (shown[metric][3], len(PATIENTS))
-        assert low <= value <= high
-
-
-def test_a_large_run_stores_a_clustered_normal_interval_close_to_the_bootstrap(bench):
-    patients = synthetic_patients(2000, seed=11)
-    [tx] = _ids(bench.push(("large", _run(patients=patients))))
-    stored, shown = _stored(bench, tx), _shown(bench, tx)
-    for metric in ("f1", "precision", "recall", "latency_ms"):
-        value, low, high, method, n = stored[metric]
-        assert method == "normal approximation clustered by case" and n == 2000
-        assert shown[metric][3].startswith("bootstrap")
-        assert value == pytest.approx(shown[metric][0], abs=1e-9)
-        tolerance = 0.01 if metric != "latency_ms" else 0.001 * value  # ms: 0.1 %
-        assert abs(low - shown[metric][1]) < tolerance, (metric, low, shown[metric])
-        assert abs(high - shown[metric][2]) < tolerance, (metric, high, shown[metric])
-        assert high - low > 0
-    assert stored["pass_rate"][3] == "Wilson"
-    assert stored["pass_rate"][:3] == pytest.approx(shown["pass_rate"][:3], abs=1e-12)
-
-
-def test_intervals_do_not_depend_on_the_order_of_the_cases(bench):
-    """A stored run's cases come back in whatever order the table holds them; the file
-    may list them in any order: the resamples (and so the interval) must not change."""
-    run = _run()
-    [tx] = _ids(bench.push(("sorted", run)))
-    shuffled = run.model_copy(update={"cases": list(reversed(run.cases))})
-    stored, in_memory = _stored(bench, tx), _shown(bench, shuffled)
-    for metric in HEADLINE:
-        assert stored[metric][:3] == pytest.approx(in_memory[metric][:3], abs=1e-12), metric
-
-
-def test_failed_and_caseless_runs_store_no_score_intervals(bench, tmp_path):
-    [failed] = _ids(bench.push(("down", _run(outage="HTTP 503"))))
-    stored = _stored(bench, failed)
-    # nothing a chart would draw; at most the success rate (0 of 40, Jeffreys)
-    assert set(stored) <= {"success_rate"}, stored
-    if stored:
-        assert stored["success_rate"][0] == 0.0
-    aggregate = write(tmp_path / "monitoring.json", monitoring_result())
-    [caseless] = _ids(bench.push(aggregate))
-    assert _stored(bench, caseless) == {}
-    assert bench.store().conn.execute("SELECT count(*) FROM run_intervals").fetchone()[0] == len(
-        stored
-    )
-
-
-def test_the_same_content_pushed_twice_stores_no_second_set(bench, monkeypatch):
-    from bench_analytics.stats import intervals
-
-    calls: list[int] = []
-    real = intervals.headline_intervals
-
-    def counted(table, **kwargs):
-        calls.append(table.n)
-        return real(table, **kwargs)
-
-    monkeypatch.setattr(intervals, "headline_intervals", counted)
-    run = _run()
-    [first] = _ids(bench.push(("a.json", run)))
-    before = _stored(bench, first)
-    again = bench.push(("renamed.json", run.model_copy(deep=True)))
-    assert not again.outcomes[0].created and again.outcomes[0].transaction_id == first
-    assert calls == [len(PATIENTS)]  # not even computed a second time
-    assert _stored(bench, first) == before
-    count = bench.store().conn.execute("SELECT count(*) FROM run_intervals").fetchone()[0]
-    assert count == len(before)
 
 
 # --- trends ---------------------------------------------------------------------------
@@ -194,14 +90,14 @@ def two_days(bench):
     (an outage) and 13:00 (healthy, then quarantined)."""
     report = bench.push(
         [
-            ("a", _run(hours=0)),
-            ("b", _run(hours=6)),
-            ("c", _run(hours=24)),
-            ("d", _run(hours=26, outage="HTTP 503")),
-            ("e", _run(hours=28)),
+            ("a", run_after(hours=0)),
+            ("b", run_after(hours=6)),
+            ("c", run_after(hours=24)),
+            ("d", run_after(hours=26, outage="HTTP 503")),
+            ("e", run_after(hours=28)),
         ]
     )
-    a, b, c, d, e = _ids(report)
+    a, b, c, d, e = transaction_ids(report)
     bench.quarantine(e, reason="endpoint returned cached answers")
     [history] = bench.history("openai")
     versions = {v.transaction_id: v for v in history.versions}
@@ -218,7 +114,7 @@ def test_trend_per_run_gives_one_point_per_run_and_no_value_for_bad_runs(two_day
         assert point.at == versions[tx].run_at
         assert point.value == pytest.approx(versions[tx].f1)
         assert (point.runs, point.failed, point.quarantined) == (1, 0, 0)
-        stored = _stored(bench, tx)["f1"]
+        stored = stored_intervals(bench, tx)["f1"]
         assert (point.low, point.high) == pytest.approx(stored[1:3])
     outage = by_version[versions[d].version]
     assert (outage.value, outage.low, outage.runs, outage.failed) == (None, None, 0, 1)
@@ -235,11 +131,11 @@ def test_trend_per_day_averages_healthy_runs_only(two_days):
     assert second.at == datetime(2026, 10, 2, tzinfo=UTC)
     assert first.value == pytest.approx(mean([versions[a].f1, versions[b].f1]))
     assert (first.runs, first.failed, first.quarantined) == (2, 0, 0)
-    assert first.low == pytest.approx(mean(_stored(bench, t)["f1"][1] for t in (a, b)))
+    assert first.low == pytest.approx(mean(stored_intervals(bench, t)["f1"][1] for t in (a, b)))
     # the outage and the quarantined run are counted, never averaged in (no 0 % drags it)
     assert second.value == pytest.approx(versions[c].f1)
     assert (second.runs, second.failed, second.quarantined) == (1, 1, 1)
-    assert (second.low, second.high) == pytest.approx(_stored(bench, c)["f1"][1:3])
+    assert (second.low, second.high) == pytest.approx(stored_intervals(bench, c)["f1"][1:3])
     assert second.last_version == versions[e].version
     _, latency = bench.trend("latency_ms", bucket="day")
     assert latency[1].value == pytest.approx(versions[c].latency_ms)
@@ -273,7 +169,7 @@ def test_more_than_400_runs_of_a_configuration_are_shown_per_day(store, bench):
         )
 
     store.push([(f"t{h}", tiny(h)) for h in range(400)])
-    store.push([("other", _run("openai"))])
+    store.push([("other", run_after("openai"))])
     assert bench.trend("f1")[0] == "run"  # 400 points still drawn one per run
     store.push([("t400", tiny(400))])
     used, points = bench.trend("f1")
@@ -289,18 +185,18 @@ def test_more_than_400_runs_of_a_configuration_are_shown_per_day(store, bench):
 
 
 def test_run_filter_narrows_by_every_dimension_and_by_time(bench):
-    other_dataset = _run(hours=4)
+    other_dataset = run_after(hours=4)
     other_dataset = other_dataset.model_copy(
         update={"dataset": other_dataset.dataset.model_copy(update={"version": "other-v2"})}
     )
     bench.push(
         [
-            ("openai", _run(hours=0)),
-            ("medgemma", _run("medgemma", 1)),
-            ("local", _run(hours=2, environment="local")),
-            ("v3", _run(hours=3, prompt="v3-reasoning")),
+            ("openai", run_after(hours=0)),
+            ("medgemma", run_after("medgemma", 1)),
+            ("local", run_after(hours=2, environment="local")),
+            ("v3", run_after(hours=3, prompt="v3-reasoning")),
             ("dataset", other_dataset),
-            ("down", _run("medgemma", 5, outage="HTTP 503")),
+            ("down", run_after("medgemma", 5, outage="HTTP 503")),
         ]
     )
 
@@ -448,13 +344,13 @@ def test_run_choices_always_include_every_current_version(demo):
 def test_case_across_gives_one_row_per_current_configuration_holding_the_case(bench):
     report = bench.push(
         [
-            ("openai-1", _run(hours=0)),
-            ("openai-2", _run(hours=1)),
-            ("medgemma", _run("medgemma", 2, patients=PATIENTS[1:])),  # no P001
-            ("gemini-down", _run("gemini", 3, outage="HTTP 503")),  # no current at all
+            ("openai-1", run_after(hours=0)),
+            ("openai-2", run_after(hours=1)),
+            ("medgemma", run_after("medgemma", 2, patients=PATIENTS[1:])),  # no P001
+            ("gemini-down", run_after("gemini", 3, outage="HTTP 503")),  # no current at all
         ]
     )
-    _, openai_current, medgemma, _ = _ids(report)
+    _, openai_current, medgemma, _ = transaction_ids(report)
     [row] = bench.case_across("P001")
     assert (row.model_key, row.transaction_id, row.version) == ("openai", openai_current, 2)
     assert row.status == "ok" and row.tp is not None
@@ -488,7 +384,7 @@ def _old_state_select() -> str:
 
 
 def test_transaction_state_takes_the_latest_mark_as_the_lateral_view_did(bench):
-    a, b, c, d, e = _ids(bench.push([(f"r{h}", _run(hours=h)) for h in range(5)]))
+    a, b, c, d, e = transaction_ids(bench.push([(f"r{h}", run_after(hours=h)) for h in range(5)]))
     bench.quarantine(a, reason="first mark")
     bench.quarantine(a, reason="false alarm", release=True)
     bench.quarantine(a, reason="outage after all")
