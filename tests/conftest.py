@@ -18,6 +18,7 @@ import pytest
 from bench_analytics.config import get_settings
 
 REPO = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.runner_helpers"]  # the runner tests' case_set fixture
 _names = itertools.count()
 
 

@@ -1,5 +1,6 @@
-"""Stores for tests: the demo history in a database of its own, pushed once per test module (it takes a few
-seconds) under the same isolation conftest gives each test."""
+"""Stores for tests: the demo history in a database of its own, pushed once per test module
+(it takes a few seconds) under the same isolation conftest gives each test; small histories
+with known run times, and the intervals stored with their runs."""
 
 from __future__ import annotations
 
