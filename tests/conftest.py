@@ -18,7 +18,8 @@ import pytest
 from bench_analytics.config import get_settings
 
 REPO = Path(__file__).resolve().parent.parent
-pytest_plugins = ["tests.runner_helpers"]  # the runner tests' case_set fixture
+# the runner tests' case_set fixture; the demo history (demo_template, demo)
+pytest_plugins = ["tests.runner_helpers", "tests.demo_store"]
 _names = itertools.count()
 
 

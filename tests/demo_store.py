@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -76,3 +77,24 @@ def shown_intervals(bench: Bench, run) -> dict[str, tuple]:
     """metric -> (value, low, high, method, n) as ``show`` gives them (a stored id or a run)."""
     ref = f"tx:{run}" if isinstance(run, int) else run
     return {e.metric: (e.value, e.low, e.high, e.method, e.n) for e in bench.show(ref).estimates}
+
+
+# --- fixtures (a plugin: tests/conftest.py registers this module) -----------------------
+
+
+@pytest.fixture(scope="module")
+def demo_template(pg_server: str) -> str:
+    """The name of a database holding the demo history (a template: never connected to),
+    pushed once per test module."""
+    return database_name(demo_database(pg_server))
+
+
+@pytest.fixture
+def demo(pg_server: str, demo_template: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bench]:
+    """A Bench on a fresh copy of the demo history, which BENCH_DATABASE_URL names too (for
+    the CLI in-process and the notebooks' kernels)."""
+    url = _new_database(pg_server, demo_template)
+    monkeypatch.setenv("BENCH_DATABASE_URL", url)
+    get_settings.cache_clear()
+    with Bench(url) as bench:
+        yield bench

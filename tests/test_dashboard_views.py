@@ -15,6 +15,7 @@ import panel as pn
 import pytest
 
 from bench_analytics.api import Bench
+from bench_analytics.charts import configuration_label
 from bench_analytics.dashboard import data, units, widgets
 from bench_analytics.dashboard.state import DashboardState
 from bench_analytics.dashboard.tabs import cases, compare, cost, current, history, regressions
@@ -131,7 +132,7 @@ def test_current_lists_every_configuration_with_its_interval_and_the_cards(demo)
     assert '<div class="value">1</div>' in cards["Failed runs in range"]
     best = max(demo.current(), key=lambda r: r.f1)
     assert widgets.interval(best.f1, best.f1_low, best.f1_high) in cards["Best F1"]
-    assert widgets.esc(widgets.configuration_label(best)) in cards["Best F1"]
+    assert widgets.esc(configuration_label(best)) in cards["Best F1"]
     assert "baseline" in cards["Fastest (mean latency)"]  # 2 ms a case
     deferred = [o for o in walk(out) if isinstance(o, pn.param.ParamFunction) and o.defer_load]
     assert len(deferred) == 2  # the charts come right after the cards and the table

@@ -4,7 +4,6 @@ made here whose run times, values and events are known exactly."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from statistics import mean
 
@@ -12,14 +11,10 @@ import psycopg
 import pytest
 
 from bench_analytics.api import Bench, RunFilter
-from bench_analytics.config import get_settings
 from bench_analytics.fixtures import DEMO_START, sample_history, simulate_run, synthetic_patients
 from bench_analytics.store import overview
-from tests.conftest import _new_database
 from tests.demo_store import (
     PATIENTS,
-    database_name,
-    demo_database,
     run_after,
     shown_intervals,
     stored_intervals,
@@ -27,25 +22,6 @@ from tests.demo_store import (
 )
 
 V2 = "v2-structured"
-
-
-# --- the demo history, pushed once per test module and copied per test ------------------
-
-
-@pytest.fixture(scope="module")
-def demo_template(pg_server: str) -> str:
-    """The name of a database holding the demo history (a template: never connected to)."""
-    return database_name(demo_database(pg_server))
-
-
-@pytest.fixture
-def demo(pg_server: str, demo_template: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bench]:
-    """A Bench on a fresh copy of the demo history."""
-    url = _new_database(pg_server, demo_template)
-    monkeypatch.setenv("BENCH_DATABASE_URL", url)
-    get_settings.cache_clear()
-    with Bench(url) as bench:
-        yield bench
 
 
 # --- current --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Grouped reads over years of history, for the dashboard and notebooks: what is current,
 trends with intervals, latest verdicts, held promotions, failures, runs to compare, one
-case across models. Every aggregation runs in SQL; each call returns a small typed table.
+case across models, misses by issue type, latency percentiles, the cost/F1 frontier. Every
+aggregation runs in SQL; each call returns a small typed table.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bench_analytics.tables import Table
 if TYPE_CHECKING:  # the store loads on the first call, not on import
     import psycopg
 
+    from bench_analytics.store.breakdowns import FrontierRow, LatencyPoint, MissRow
     from bench_analytics.store.records import (
         CaseAcrossRow,
         CurrentRow,
@@ -132,4 +134,38 @@ class Views(Session):
 
         return self._read(
             lambda c: overview.case_across(c, case_id, where or RunFilter()), Table(CaseAcrossRow)
+        )
+
+    def misses(self, where: RunFilter | None = None, *, by: str = "issue_type") -> Table[MissRow]:
+        """The expected issues each current version found and missed, grouped by
+        ``issue_type``, ``category`` or ``domain_knowledge``, with the recall's 95 % interval
+        (answered cases that record which issue was found); most misses first."""
+        from bench_analytics.store import breakdowns
+
+        breakdowns.check_group(by)
+        return self._read(
+            lambda c: breakdowns.misses(c, where or RunFilter(), by),
+            Table(breakdowns.MissRow),
+        )
+
+    def latency(
+        self, where: RunFilter | None = None, *, bucket: str = "day"
+    ) -> Table[LatencyPoint]:
+        """Per-case latency percentiles (p50, p90, p99) and mean per model and ``bucket``
+        (run, day, week, month), over the healthy runs in the range."""
+        from bench_analytics.store import breakdowns
+
+        breakdowns.check_bucket(bucket)
+        return self._read(
+            lambda c: breakdowns.latency(c, where or RunFilter(), bucket),
+            Table(breakdowns.LatencyPoint),
+        )
+
+    def frontier(self, where: RunFilter | None = None) -> Table[FrontierRow]:
+        """Current healthy versions with an F1 and a cost, cheapest first; ``on_frontier``
+        marks those no cheaper version matches on F1 (the cost/F1 Pareto frontier)."""
+        from bench_analytics.store import breakdowns
+
+        return self._read(
+            lambda c: breakdowns.frontier(c, where or RunFilter()), Table(breakdowns.FrontierRow)
         )

@@ -215,6 +215,11 @@ def cost(key: FilterKey, by: str) -> Any:
     return _read(lambda b: b.cost(since=key[4], by=by, where=run_filter(key)))
 
 
+@pn.cache(ttl=TTL, max_items=256)
+def frontier(key: FilterKey) -> Any:
+    return _read(lambda b: b.frontier(run_filter(key)))
+
+
 # --- writes (only with --allow-writes; each one is an audited event) ------------------
 
 

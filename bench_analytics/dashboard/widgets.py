@@ -29,18 +29,6 @@ make demo                                     # or: bench-analytics demo
 ```
 
 Then reload this page."""
-PALETTE = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#17becf",
-    "#bcbd22",
-    "#7f7f7f",
-    "#d62728",
-)
 CARD_CSS = """
 :host { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 14px; background: #fff;
         min-width: 170px; }
@@ -180,8 +168,3 @@ def age(when: datetime | None, now: datetime | None = None) -> str:
         if seconds >= size:
             return f"{int(seconds // size)} {unit} ago"
     return "just now"
-
-
-def configuration_label(row: Any) -> str:
-    """'medgemma · v2-structured · demo-patients-v1 · ci' for any row with the four columns."""
-    return f"{row.model_key} · {row.prompt_version} · {row.dataset_version} · {row.environment}"

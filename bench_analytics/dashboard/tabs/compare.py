@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import holoviews as hv
 import pandas as pd
 import panel as pn
 
+from bench_analytics.charts import precision_recall_chart, precision_recall_frame
 from bench_analytics.dashboard import data
 from bench_analytics.dashboard.data import filter_key
 from bench_analytics.dashboard.state import DashboardState
@@ -136,42 +136,13 @@ def verdicts(baseline: str, candidate: str, names: dict[str, str]) -> pn.Column:
     return pn.Column(*parts, sizing_mode="stretch_width")
 
 
-def scatter(refs: list[str], names: dict[str, str]) -> hv.Overlay | pn.pane.Alert:
+def scatter(refs: list[str], names: dict[str, str]) -> Any:
     """Precision against recall, one point per run, its size the cost per run."""
-    rows = []
-    for ref in refs:
-        found = {e.metric: e for e in data.intervals(ref).estimates}
-        if "precision" in found and "recall" in found:
-            cost = found["cost_usd"].value if "cost_usd" in found else None
-            rows.append(
-                {
-                    "run": names.get(ref, ref),
-                    "precision": found["precision"].value,
-                    "recall": found["recall"].value,
-                    "cost_usd": cost if cost is not None else 0.0,
-                }
-            )
-    if not rows:
-        return empty("These runs have no precision and recall to draw.")
-    frame = pd.DataFrame(rows)
-    largest = max(frame["cost_usd"].max(), 1e-12)
-    frame["size"] = 10 + 25 * frame["cost_usd"] / largest
-    points = hv.Points(frame, ["recall", "precision"], ["run", "cost_usd", "size"]).opts(
-        size="size",
-        color="run",
-        cmap="Category10",
-        tools=["hover"],
-        alpha=0.8,
-        legend_position="right",
+    frame = precision_recall_frame(
+        {names.get(ref, ref): data.intervals(ref).estimates for ref in refs}
     )
-    return points.opts(
-        title="Precision / recall (marker size: cost per run)",
-        responsive=True,
-        height=380,
-        xlim=(0, 1.02),
-        ylim=(0, 1.02),
-        show_grid=True,
-    )
+    chart = precision_recall_chart(frame)
+    return chart if chart is not None else empty("These runs have no precision and recall to draw.")
 
 
 @guarded

@@ -9,13 +9,13 @@ import holoviews as hv
 import pandas as pd
 import panel as pn
 
+from bench_analytics.charts import configuration_label, forest
 from bench_analytics.dashboard import data
 from bench_analytics.dashboard.data import filter_key
 from bench_analytics.dashboard.widgets import (
     EMPTY_STORE,
     age,
     card,
-    configuration_label,
     empty,
     fmt,
     guarded,
@@ -90,37 +90,12 @@ def cards(rows: list[Any], failed: int) -> pn.FlexBox:
     return pn.FlexBox(*out, gap="12px", sizing_mode="stretch_width", name="cards")
 
 
-def forest(rows: list[Any]) -> hv.Overlay | pn.pane.Alert:
-    """The top configurations by F1 as points with their 95 % intervals."""
-    scored = sorted(
-        (r for r in rows if r.status == "healthy" and r.f1 is not None),
-        key=lambda r: r.f1,
-        reverse=True,
-    )[:TOP]
-    if not scored:
+def top_by_f1(rows: list[Any]) -> Any:
+    """The top configurations by F1 with their 95 % intervals, or why there are none."""
+    chart = forest(rows, TOP)
+    if chart is None:
         return empty("No healthy configuration with an F1 in this selection.")
-    frame = pd.DataFrame(
-        {
-            "configuration": [configuration_label(r) for r in scored][::-1],
-            "f1": [r.f1 for r in scored][::-1],
-            "below": [r.f1 - r.f1_low if r.f1_low is not None else 0 for r in scored][::-1],
-            "above": [r.f1_high - r.f1 if r.f1_high is not None else 0 for r in scored][::-1],
-        }
-    )
-    bars = hv.ErrorBars(frame, "configuration", ["f1", "below", "above"]).opts(
-        invert_axes=True, line_width=2, color="#57606a"
-    )
-    dots = hv.Scatter(frame, "configuration", "f1").opts(
-        invert_axes=True, size=9, color="#1f77b4", tools=["hover"]
-    )
-    return (bars * dots).opts(
-        title=f"Top {len(scored)} by F1 (95 % interval)",
-        height=70 + 32 * len(scored),
-        responsive=True,
-        xlabel="",
-        ylabel="F1",
-        show_grid=True,
-    )
+    return chart
 
 
 def fastest(rows: list[Any]) -> hv.Bars | pn.pane.Alert:
@@ -165,7 +140,7 @@ def view(
         pn.pane.Markdown("### Current version of every configuration"),
         table(current_frame(rows), name="current-table", frozen_columns=["model"]),
         pn.Row(  # drawn right after the page shows: cards and table come first
-            pn.panel(lambda: forest(rows), defer_load=True, sizing_mode="stretch_width"),
+            pn.panel(lambda: top_by_f1(rows), defer_load=True, sizing_mode="stretch_width"),
             pn.panel(lambda: fastest(rows), defer_load=True, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         ),

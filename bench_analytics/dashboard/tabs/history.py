@@ -10,12 +10,12 @@ from typing import Any
 import pandas as pd
 import panel as pn
 
+from bench_analytics.charts import configuration_label
 from bench_analytics.dashboard import data
 from bench_analytics.dashboard.data import filter_key
 from bench_analytics.dashboard.state import DashboardState
 from bench_analytics.dashboard.widgets import (
     EMPTY_STORE,
-    configuration_label,
     empty,
     fmt,
     guarded,

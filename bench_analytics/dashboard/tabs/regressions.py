@@ -9,13 +9,13 @@ from typing import Any
 import pandas as pd
 import panel as pn
 
+from bench_analytics.charts import configuration_label
 from bench_analytics.dashboard import data
 from bench_analytics.dashboard.data import filter_key
 from bench_analytics.dashboard.units import delta_text, p_text
 from bench_analytics.dashboard.widgets import (
     EMPTY_STORE,
     age,
-    configuration_label,
     empty,
     guarded,
     table,
