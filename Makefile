@@ -7,7 +7,10 @@ PYTEST_WORKERS ?= 2
 PORT   ?= 8502
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo dashboard test test-fast lint format bench clean clean-store
+INPUT_GLOB ?= benchmarks/results/*.json
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: help install demo dashboard lab ingest test test-fast lint format bench clean clean-store
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -26,6 +29,12 @@ demo: $(STAMP) ## Sample history into the embedded store and benchmarks/results/
 
 dashboard: $(STAMP) ## Serve the dashboard on http://127.0.0.1:8502 (Ctrl-C stops it)
 	$(BIN)/bench-analytics dashboard --port $(PORT)
+
+lab: $(STAMP) ## JupyterLab on notebooks/ with the project's kernel and store (./.bench)
+	BENCH_HOME=$(CURDIR)/.bench $(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG)
+
+ingest: $(STAMP) ## Run the ingest notebook on INPUT_GLOB (benchmarks/results/*.json); reports/
+	$(BIN)/bench-analytics ingest-notebook --input-glob '$(INPUT_GLOB)' --reports-dir reports
 
 test: $(STAMP) ## Run the whole test suite (real PostgreSQL, no mocks)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=10
@@ -52,6 +61,7 @@ bench: $(STAMP) ## Performance benchmarks: figures and ratios against raw refere
 	$(BIN)/python benchmarks/perf/run_overhead.py
 	$(BIN)/python benchmarks/perf/local_sql.py
 	$(BIN)/python benchmarks/perf/pull.py
+	$(BIN)/python benchmarks/perf/ingest_notebook.py
 
 clean-store: ## Stop nothing, delete the embedded store under ./.bench (all local history!)
 	rm -rf .bench

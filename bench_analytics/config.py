@@ -102,7 +102,8 @@ class Settings(BaseModel):
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Validated settings from ``BENCH_*`` variables, then the ``.env`` file."""
+        """Validated settings from ``BENCH_*`` variables, then the ``.env`` file; an
+        empty variable counts as unset."""
         raw: dict[str, str] = {}
         if ENV_FILE.is_file():
             from dotenv import dotenv_values
@@ -112,6 +113,8 @@ class Settings(BaseModel):
         values: dict[str, Any] = {}
         for key, value in raw.items():
             name = key.upper().removeprefix(ENV_PREFIX).lower()
+            if not value.strip():  # empty is unset: CI passes a missing secret as ""
+                continue
             if key.upper().startswith(ENV_PREFIX) and name in cls.model_fields:
                 values[name] = _json(key.upper(), value) if name in JSON_FIELDS else value
         return cls.model_validate(values)

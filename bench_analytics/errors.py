@@ -88,3 +88,9 @@ class OperationFailedError(BenchError):
     """The store refused an operation (permissions, a broken invariant): nothing was changed."""
 
     exit_code = EXIT_FAILURE
+
+
+class RegressionFound(BenchError):
+    """A gated metric regressed significantly and the caller asked to fail on it."""
+
+    exit_code = EXIT_REGRESSION

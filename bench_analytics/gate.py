@@ -158,9 +158,14 @@ class CheckResult(Record):
         from bench_analytics.report import markdown
 
         if self.comparison is None:
-            icon = "⚠️" if self.health.status == "failed" else "⚪"
+            failed = self.health.status == "failed"
+            why = self.note or (
+                f"the run failed the health check ({self.health.reason})" if failed else None
+            )
+            icon = "⚠️" if failed else "⚪"
             return (
-                f"### {icon} {self.subject}\n\n- **Candidate:** {self.candidate}\n\n> {self.note}\n"
+                f"### {icon} {self.subject}\n\n- **Candidate:** {self.candidate}\n\n"
+                f"> {why or self.warning or 'not compared'}\n"
             )
         return markdown(self.comparison, self.subject, self.candidate)
 

@@ -10,9 +10,9 @@ Every call returns typed objects; tabular ones have ``to_frame()``. See docs/pyt
 
 from __future__ import annotations
 
-from bench_analytics.api.analysis import Analysis
+from bench_analytics.api.batch import Batch, IngestedRun, IngestReport, find_inputs
 from bench_analytics.api.history import History
-from bench_analytics.api.ingest import Ingest, Inputs
+from bench_analytics.api.ingest import Inputs
 from bench_analytics.api.results import (
     PushedRun,
     PushReport,
@@ -26,8 +26,8 @@ from bench_analytics.api.views import Views
 from bench_analytics.configuration import RunFilter
 
 
-class Bench(Ingest, Analysis, History, Views):
-    """A session with the benchmark store: push, check, compare, show, cases, history,
+class Bench(Batch, History, Views):
+    """A session with the benchmark store: push, ingest, check, compare, show, cases, history,
     snapshots, cost, rollback, pin, quarantine, run, status, and the grouped views
     (current, trend, latest_verdicts, failed_runs, case_across …).
 
@@ -42,6 +42,8 @@ class Bench(Ingest, Analysis, History, Views):
 
 __all__ = [
     "Bench",
+    "IngestReport",
+    "IngestedRun",
     "Inputs",
     "PushReport",
     "PushedRun",
@@ -52,4 +54,5 @@ __all__ = [
     "RunRef",
     "RunReport",
     "StoreNotConfiguredError",
+    "find_inputs",
 ]

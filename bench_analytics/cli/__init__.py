@@ -32,6 +32,7 @@ for _module in (
     "store_cmds",
     "gate_cmds",
     "local_cmds",
+    "notebook_cmds",
     "dashboard_cmd",
     "demo",
 ):

@@ -6,10 +6,11 @@ Every string that comes from a user, a file or the store is rendered as ``rich.t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -300,3 +301,17 @@ def progress(total: int | None, label: str, *, always: bool = False) -> Progress
         transient=True,
         disable=not err.is_terminal or (not always and total is not None and total < 2),
     )
+
+
+@contextlib.contextmanager
+def spinner(label: str) -> Iterator[None]:
+    """A transient spinner with the elapsed time on stderr (only on a terminal)."""
+    if not err.is_terminal:
+        yield
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn(label, style="bold"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as shown:
+        shown.add_task(label, total=None)
+        yield
