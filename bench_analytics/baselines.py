@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from bench_analytics.comparison import RunView
+from bench_analytics.comparison import RunView, tool_fields
 from bench_analytics.configuration import Configuration
 from bench_analytics.errors import UsageError
 from bench_analytics.store import ConfigFilter, Store, runs
@@ -39,7 +39,16 @@ def stored_view(store: Store, transaction_id: int, label: str) -> RunView:
 
     stored = runs.stored_run(store.conn, transaction_id)
     table = CaseTable.from_rows(stored.cases) if stored.cases else None
-    return RunView(label, stored.metrics, stored.averaging, table, stored.content_sha256)
+    score_metric, directions = tool_fields(stored.extra)
+    return RunView(
+        label,
+        stored.metrics,
+        stored.averaging,
+        table,
+        stored.content_sha256,
+        score_metric,
+        directions,
+    )
 
 
 def _baseline(

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bench_analytics.config import Settings
-from bench_analytics.metrics import spec_for
+from bench_analytics.metrics import direction_of, spec_for
 from bench_analytics.model import RunResult
 from bench_analytics.tables import Record, Table
 
@@ -37,13 +37,37 @@ class RunView:
     averaging: str
     cases: CaseTable | None
     seed: str
+    score_metric: str | None = None  # the metric the cases' score is (another tool's runs)
+    directions: dict[str, str] = field(default_factory=dict)  # as the result file states
 
     @classmethod
     def from_run(cls, run: RunResult, label: str) -> RunView:
         from bench_analytics.stats import CaseTable
 
         table = CaseTable.from_cases(run.cases) if run.cases else None
-        return cls(label, dict(run.metrics), run.averaging or "micro", table, run.content_sha256())
+        score_metric, directions = tool_fields(run.extra)
+        return cls(
+            label,
+            dict(run.metrics),
+            run.averaging or "micro",
+            table,
+            run.content_sha256(),
+            score_metric,
+            directions,
+        )
+
+
+def tool_fields(extra: dict[str, Any] | None) -> tuple[str | None, dict[str, str]]:
+    """(score metric, stated directions) that readers of other tools leave in ``extra``."""
+    extra = extra or {}
+    score = extra.get("score_metric")
+    stated = extra.get("metric_directions")
+    directions = (
+        {str(k): str(v) for k, v in stated.items() if v in ("higher", "lower")}
+        if isinstance(stated, dict)
+        else {}
+    )
+    return (score if isinstance(score, str) and score else None), directions
 
 
 @dataclass(frozen=True)
@@ -116,7 +140,12 @@ def threshold_for(metric: str, baseline: float | None, overrides: dict[str, str]
     return abs(float(text))
 
 
-def decide_paired(comparison: Comparison, paired: PairedResult, settings: Settings) -> Comparison:
+def decide_paired(
+    comparison: Comparison,
+    paired: PairedResult,
+    settings: Settings,
+    directions: dict[str, str] | None = None,
+) -> Comparison:
     """Verdicts from a paired test result (stats.PairedResult) under these settings.
 
     Regressions and improvements are directional, so each is its own one-sided family:
@@ -127,7 +156,7 @@ def decide_paired(comparison: Comparison, paired: PairedResult, settings: Settin
 
     comparison.method, comparison.n = "paired", paired.tests[0].n
     tests = paired.tests
-    higher = [spec_for(t.metric).direction != "lower" for t in tests]
+    higher = [direction_of(t.metric, directions) != "lower" for t in tests]
     worse_p = [t.p_lower if up else t.p_higher for t, up in zip(tests, higher, strict=True)]
     better_p = [t.p_higher if up else t.p_lower for t, up in zip(tests, higher, strict=True)]
     if settings.correction == "maxt":
@@ -139,7 +168,7 @@ def decide_paired(comparison: Comparison, paired: PairedResult, settings: Settin
         adj_better = adjust(better_p, settings.correction)
     family_alpha = settings.alpha / len(tests)  # the MDE is stated conservatively
     for i, t in enumerate(tests):
-        direction = spec_for(t.metric).direction
+        direction = direction_of(t.metric, directions)
         threshold = threshold_for(t.metric, t.baseline, settings.min_effect)
         worse = t.delta < 0 if higher[i] else t.delta > 0
         p_raw, p_adj = (worse_p[i], adj_worse[i]) if worse else (better_p[i], adj_better[i])
@@ -174,6 +203,13 @@ def decide_paired(comparison: Comparison, paired: PairedResult, settings: Settin
     return comparison
 
 
+def _shared_score_metric(baseline: RunView, candidate: RunView) -> str | None:
+    """The per-case score both runs have for the same metric (two lm-eval runs of a task)."""
+    if candidate.score_metric and candidate.score_metric == baseline.score_metric:
+        return candidate.score_metric
+    return None
+
+
 def _resamples(settings: Settings, n: int) -> int:
     """Fewer resamples for very large runs, so a push stays fast (never below 500)."""
     return max(500, min(settings.resamples, int(40_000_000 / max(n, 1))))
@@ -200,6 +236,7 @@ def compare_views(
             averaging=candidate.averaging,
             resamples=_resamples(settings, shared),
             rng=rng_for(baseline.seed, candidate.seed),
+            score_metric=_shared_score_metric(baseline, candidate),
         )
         if paired:
             if candidate.cases.errored or baseline.cases.errored:
@@ -207,7 +244,9 @@ def compare_views(
                     f"cases the endpoint failed are left out (baseline {baseline.cases.errored}, "
                     f"candidate {candidate.cases.errored})"
                 )
-            return decide_paired(base, paired, settings)
+            return decide_paired(
+                base, paired, settings, {**baseline.directions, **candidate.directions}
+            )
         base.notes.append("the runs share fewer than two answered cases")
     if history:
         return _history(base, baseline, candidate, settings, history)

@@ -167,9 +167,9 @@ def _json(variable: str, text: str) -> object:
 
 
 def _known_metric(name: str) -> None:
-    from bench_analytics.metrics import REGISTRY
+    from bench_analytics.metrics import REGISTRY, base_name
 
-    if name not in REGISTRY:
+    if name not in REGISTRY and base_name(name) not in REGISTRY and "," not in name:
         raise ValueError(f"unknown metric '{name}' (known: {', '.join(sorted(REGISTRY))})")
 
 

@@ -105,15 +105,53 @@ REGISTRY: dict[str, MetricSpec] = {
         issues_detected="issues the model reported",
     ),
     **_specs("ratio", "higher", roi_ratio="savings found per dollar spent"),
+    # other eval tools' common metrics (lm-evaluation-harness, HELM, Inspect, OpenAI evals)
+    **_specs(
+        "fraction",
+        "higher",
+        acc="share of items answered right (lm-evaluation-harness)",
+        acc_norm="accuracy with length-normalised likelihoods (lm-evaluation-harness)",
+        exact_match="share of answers equal to the reference",
+        quasi_exact_match="exact match after normalising case, spaces and punctuation",
+        prefix_exact_match="share of answers that start with the reference",
+        em="exact match",
+        mc1="TruthfulQA: single-true multiple choice accuracy",
+        mc2="TruthfulQA: probability mass on the true answers",
+    ),
+    **_specs(
+        "unknown",
+        "lower",
+        perplexity="perplexity (lower is better)",
+        word_perplexity="perplexity per word",
+        byte_perplexity="perplexity per byte",
+        bits_per_byte="bits per byte",
+        mae="mean absolute error",
+        brier_score="Brier score of predicted probabilities",
+    ),
     **_specs("ratio", "unknown", conservatism_index="old pipeline's conservatism index"),
 }
 
 HEADLINE = ("f1", "precision", "recall", "latency_ms", "cost_usd")
 
 
+def base_name(name: str) -> str:
+    """The metric under a tool's qualifier: 'acc' of lm-eval's 'acc,none' (metric, filter)."""
+    return name.split(",", 1)[0]
+
+
 def spec_for(name: str) -> MetricSpec:
-    """The registry entry, or an entry with unknown unit and direction for a new metric."""
-    return REGISTRY.get(name) or MetricSpec(name, "unknown", "unknown", "not in the registry")
+    """The registry entry (of the name, else of its base: 'acc,none' is 'acc'), or an entry
+    with unknown unit and direction for a new metric."""
+    found = REGISTRY.get(name) or REGISTRY.get(base_name(name))
+    return found or MetricSpec(name, "unknown", "unknown", "not in the registry")
+
+
+def direction_of(name: str, stated: dict[str, str] | None = None) -> Direction:
+    """Which way is better: as the result file states it, else as the registry knows it."""
+    said = (stated or {}).get(name)
+    if said in ("higher", "lower"):
+        return said  # type: ignore[return-value]
+    return spec_for(name).direction
 
 
 def check_value(name: str, value: float) -> str | None:

@@ -113,6 +113,41 @@ _CASES_FIELD = {
 }
 
 
+def cases_field(reader: ModuleType) -> str:
+    """Where a reader's format keeps its per-case rows (for messages)."""
+    known = _CASES_FIELD.get(reader.NAME)
+    return known if known is not None else str(getattr(reader, "CASES_FIELD", "cases"))
+
+
+def claiming_reader(path: Path, fmt: str = "auto") -> ModuleType | None:
+    """The reader that loads ``path`` its own way (JSON Lines logs, zip archives, run
+    folders: a module with ``claims(path)`` and ``load(path) -> Source``), if one does."""
+    readers = [READERS[fmt]] if fmt in READERS else list(READERS.values())
+    for reader in readers:
+        claims = getattr(reader, "claims", None)
+        if claims is not None and claims(path):
+            return reader
+    return None
+
+
+def _load_json(path: Path, fmt: str) -> Source:
+    """The file as strict JSON; NaN and Infinity only for a reader that takes them
+    (``NON_FINITE = True``: tools such as lm-evaluation-harness write them)."""
+    try:
+        return load_source(path)
+    except BadInputError as strict:
+        if "where a number is required" not in strict.problem:
+            raise
+        lenient = load_source(path, non_finite=True)
+        try:
+            reader = READERS[fmt] if fmt in READERS else detect(lenient)
+        except BadInputError:
+            raise strict from None
+        if not getattr(reader, "NON_FINITE", False):
+            raise strict from None
+        return lenient
+
+
 def check_model_key(key: str | None) -> str | None:
     """Validate an explicit model key (lower case letters, digits, '.', '_', '-')."""
     if key is not None and (len(key) > NAME_MAX or not re.match(KEY_PATTERN, key)):
@@ -153,34 +188,76 @@ def read_source(
         runs = reader.read(source, options)
     except ValidationError as exc:  # a value the reader derived fails the model's rules
         raise validation_failure(source.name, exc) from None
-    return [_finalise(source.name, run, _CASES_FIELD[reader.NAME], options) for run in runs]
+    return [_finalise(source.name, run, cases_field(reader), options) for run in runs]
 
 
 def read_file(path: Path, fmt: str = "auto", options: ReadOptions | None = None) -> list[RunResult]:
     """Read one file into its RunResults (a table export holds many)."""
     with deferred_collection():
-        return read_source(load_source(path), fmt, options)
+        if fmt != "auto" and fmt not in READERS:
+            raise UsageError(f"unknown format '{fmt}'; choose one of {', '.join(FORMAT_NAMES)}")
+        claimed = claiming_reader(path, fmt)
+        if claimed is not None:
+            return read_source(claimed.load(path), claimed.NAME, options)
+        return read_source(_load_json(path, fmt), fmt, options)
+
+
+def result_suffixes() -> tuple[str, ...]:
+    """File endings a folder is searched for: JSON, and those readers add (``SUFFIXES``)."""
+    extra = (suffix for reader in READERS.values() for suffix in getattr(reader, "SUFFIXES", ()))
+    return tuple(dict.fromkeys((".json", *extra)))
+
+
+def _hidden(path: Path, folder: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(folder).parts)
 
 
 def _json_files(folder: Path) -> list[Path]:
-    """Every ``*.json`` below ``folder`` (hidden entries skipped), sorted.
+    """Every result file below ``folder`` (hidden entries skipped), sorted: ``*.json`` and
+    the endings readers add, and folders a reader reads as one result (a run directory),
+    whose own files are then not listed apart.
 
-    A ``*.json`` symbolic link that leads nowhere (a loop, or a missing target) is listed
-    too, so that reading it refuses it by name instead of skipping it without a word.
+    A symbolic link that leads nowhere (a loop, or a missing target) is listed too, so that
+    reading it refuses it by name instead of skipping it without a word.
     """
-    return sorted(
+    suffixes = result_suffixes()
+    runs = sorted(
         path
-        for path in folder.rglob("*.json")
-        if (path.is_file() or (path.is_symlink() and not path.exists()))
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+        for path in folder.rglob("*")
+        if path.is_dir() and not _hidden(path, folder) and claiming_reader(path) is not None
+    )
+    return sorted(
+        [
+            *runs,
+            *(
+                path
+                for path in folder.rglob("*")
+                if path.name.endswith(suffixes)
+                and (path.is_file() or (path.is_symlink() and not path.exists()))
+                and not _hidden(path, folder)
+                and not any(run in path.parents for run in runs)
+            ),
+        ]
     )
 
 
+def _read_with_another(path: Path, listed: set[Path]) -> bool:
+    """A file some reader reads together with another file that is listed too (lm-eval's
+    samples beside their results): listed once, through that other file."""
+    for reader in READERS.values():
+        main_file = getattr(reader, "main_file", None)
+        found = main_file(path) if main_file is not None else None
+        if found is not None and found in listed:
+            return True
+    return False
+
+
 def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
-    """Files as given, and every ``*.json`` below a directory (sorted, hidden entries skipped)."""
+    """Files as given, and every result file below a directory (sorted, hidden entries
+    skipped); a directory a reader reads as one result stays one input."""
     files: list[Path] = []
     for item in inputs:
-        if item.is_dir():
+        if item.is_dir() and claiming_reader(item) is None:
             found = _json_files(item)
             if not found:
                 raise BadInputError(
@@ -191,7 +268,8 @@ def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
             files.append(item)
         else:
             raise BadInputError(str(item), "no such file or directory")
-    return files
+    listed = set(files)
+    return [path for path in files if not _read_with_another(path, listed)]
 
 
 @dataclass

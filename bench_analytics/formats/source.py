@@ -29,6 +29,7 @@ __all__ = [
     "load_source",
     "parse_json_bytes",
     "parse_json_text",
+    "read_bytes",
     "validation_failure",
 ]
 
@@ -63,8 +64,8 @@ def _unreadable(path: Path, error: OSError) -> BadInputError:
     return BadInputError(str(path), f"cannot read the file: {error.strerror}", hint=hint)
 
 
-def load_source(path: Path, reader: Reader = read_all) -> Source:
-    """Read ``path`` once (``reader`` takes the open file) and parse those bytes.
+def read_bytes(path: Path, reader: Reader = read_all) -> bytes:
+    """The bytes of ``path``, read once (``reader`` takes the open file).
 
     A regular file whose size or modification time changed while it was read (a writer
     rewrote it meanwhile) is refused: the bytes may be half old, half new.
@@ -83,7 +84,14 @@ def load_source(path: Path, reader: Reader = read_all) -> Source:
             "the file changed while it was being read",
             hint="try again once whatever writes it has finished",
         )
-    return Source(str(path), raw, parse_json_bytes(raw, str(path)))
+    return raw
+
+
+def load_source(path: Path, reader: Reader = read_all, *, non_finite: bool = False) -> Source:
+    """Read ``path`` once and parse those bytes as JSON (``non_finite``: NaN and Infinity
+    tokens taken as floats, for the readers of tools that write them)."""
+    raw = read_bytes(path, reader)
+    return Source(str(path), raw, parse_json_bytes(raw, str(path), non_finite=non_finite))
 
 
 def format_loc(loc: tuple[Any, ...]) -> str:

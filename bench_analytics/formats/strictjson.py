@@ -99,9 +99,10 @@ def _certainly_fine(raw: bytes, data: Any) -> bool:
     return written.count(b":") == colons
 
 
-def parse_json_bytes(raw: bytes, name: str) -> Any:
+def parse_json_bytes(raw: bytes, name: str, *, non_finite: bool = False) -> Any:
     """Parse ``raw`` (UTF-8 JSON, a BOM allowed); every way it can be wrong is one
-    BadInputError naming the line or field."""
+    BadInputError naming the line or field. ``non_finite`` takes the bare NaN, Infinity
+    and -Infinity tokens some tools write as floats (for readers that say what they mean)."""
     if raw.startswith(BOM):
         raw = raw[len(BOM) :]
     if not raw or raw.isspace():
@@ -109,7 +110,9 @@ def parse_json_bytes(raw: bytes, name: str) -> Any:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        _explain(raw, name)  # raises for every problem it knows
+        lenient = _explain(raw, name, non_finite=non_finite)  # raises for what it knows
+        if non_finite and lenient is not _NOTHING:
+            return lenient
         raise BadInputError(
             name,
             f"invalid JSON: {exc.msg}",
@@ -163,9 +166,13 @@ def _pairs(pairs: list[tuple[str, Any]]) -> Any:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _explain(raw: bytes, name: str) -> None:
+_NOTHING = object()  # what _explain returns when it was not asked for the data
+
+
+def _explain(raw: bytes, name: str, *, non_finite: bool = False) -> Any:
     """Raise the BadInputError that says what is wrong with ``raw`` (BOM stripped), or
-    return when the slow parse finds nothing (a false alarm of the fast checks)."""
+    return when the slow parse finds nothing (a false alarm of the fast checks). With
+    ``non_finite``, NaN and Infinity are floats, and the parsed data is returned."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -176,7 +183,7 @@ def _explain(raw: bytes, name: str) -> None:
     try:
         data = json.loads(
             text,
-            parse_constant=_NonFinite,
+            parse_constant=float if non_finite else _NonFinite,
             parse_int=_int,
             parse_float=_float,
             object_pairs_hook=_pairs,
@@ -195,6 +202,7 @@ def _explain(raw: bytes, name: str) -> None:
             hint=hint,
         ) from None
     _report(_first_problem(data), raw, text, name)
+    return data if non_finite else _NOTHING
 
 
 def _first_problem(data: Any) -> tuple[str, str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -22,17 +23,19 @@ class CaseTable:
     cost: np.ndarray
     scored: bool
     errored: int
+    score: np.ndarray | None = None  # the tool's per-case score, when every case has one
 
     @classmethod
     def from_cases(cls, cases: Sequence[CaseResult]) -> CaseTable:
         """Build from CaseResults; a case counts as scored when it has tp, fp and fn."""
         return cls.from_rows(
-            (c.case_id, c.status, c.tp, c.fp, c.fn, c.latency_ms, c.cost_usd) for c in cases
+            (c.case_id, c.status, c.tp, c.fp, c.fn, c.latency_ms, c.cost_usd, c.score)
+            for c in cases
         )
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple]) -> CaseTable:
-        """Build from (case_id, status, tp, fp, fn, latency_ms, cost_usd) tuples."""
+        """Build from (case_id, status, tp, fp, fn, latency_ms, cost_usd[, score]) tuples."""
         kept, errored = [], 0
         for row in sorted(rows, key=lambda r: r[0]):  # by case id: resamples need one order
             if row[1] == "ok":
@@ -49,6 +52,8 @@ class CaseTable:
         def floats(i: int) -> np.ndarray:
             return np.array([np.nan if r[i] is None else r[i] for r in kept], dtype=np.float64)
 
+        scores = [r[7] if len(r) > 7 else None for r in kept]
+        with_score = bool(kept) and all(v is not None and math.isfinite(v) for v in scores)
         return cls(
             ids=np.array([r[0] for r in kept], dtype=object),
             tp=ints(2),
@@ -58,6 +63,7 @@ class CaseTable:
             cost=floats(6),
             scored=scored,
             errored=errored,
+            score=np.array(scores, dtype=np.float64) if with_score else None,
         )
 
     @property
@@ -75,6 +81,7 @@ class CaseTable:
             self.cost[index],
             self.scored,
             self.errored,
+            None if self.score is None else self.score[index],
         )
 
     def counts(self) -> np.ndarray:

@@ -88,7 +88,9 @@ def _micro_deltas(a_sums: np.ndarray, b_sums: np.ndarray) -> list[np.ndarray]:
 class _Pair:
     """Column blocks of an aligned pair, and each metric's statistic over them."""
 
-    def __init__(self, a: CaseTable, b: CaseTable, averaging: str) -> None:
+    def __init__(
+        self, a: CaseTable, b: CaseTable, averaging: str, score_metric: str | None = None
+    ) -> None:
         self.n = a.n
         self.scored = a.scored and b.scored
         self.latency = a.has_latency() and b.has_latency()
@@ -106,6 +108,10 @@ class _Pair:
             means["latency_ms"] = (a.latency, b.latency)
         if self.cost:
             means["cost_per_case_usd"] = (a.cost, b.cost)
+        self.score_metric = None
+        if score_metric and a.score is not None and b.score is not None:
+            self.score_metric = score_metric  # another tool's per-case score, e.g. 'acc,none'
+            means[score_metric] = (a.score, b.score)
         self.means = means
         self.p95 = (a.latency, b.latency)  # used only when both runs have latency
 
@@ -120,12 +126,16 @@ class _Pair:
             names += ["latency_ms", "latency_p95_ms"]
         if self.cost:
             names.append("cost_per_case_usd")
+        if self.score_metric and self.score_metric not in names:
+            names.insert(0, self.score_metric)
         return names
 
     def _kind(self, metric: str) -> tuple[str, str]:
         """('micro'|'mean'|'p95', base name)."""
         if metric == "latency_p95_ms":
             return "p95", metric
+        if metric == self.score_metric:
+            return "mean", metric
         base, _, suffix = metric.partition("_")
         if base in {"f1", "precision", "recall"} and suffix in {"", "micro", "macro"}:
             averaging = suffix or self.averaging
@@ -224,14 +234,18 @@ def compare_paired(
     confidence: float = 0.95,
     resamples: int = 2000,
     rng: np.random.Generator | None = None,
+    score_metric: str | None = None,
 ) -> PairedResult | None:
-    """Every testable metric on the shared cases (None when fewer than two are shared)."""
+    """Every testable metric on the shared cases (None when fewer than two are shared);
+    ``score_metric`` names the metric the cases' own ``score`` is (another tool's runs)."""
     rng = rng or np.random.default_rng(0)
     a, b = align(baseline, candidate)
     if a.n < 2:
         return None
-    pair = _Pair(a, b, averaging)
+    pair = _Pair(a, b, averaging, score_metric)
     names = pair.metric_names()
+    if not names:  # cases without anything to compare per case
+        return None
     boot: dict[str, list[np.ndarray]] = {name: [] for name in names}
     for idx in index_chunks(pair.n, resamples, rng):
         for name, deltas in pair.bootstrap(names, idx).items():

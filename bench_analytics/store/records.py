@@ -137,7 +137,8 @@ class StoredRun(Record):
     content_sha256: str
     averaging: str
     metrics: dict[str, float]
-    cases: list[tuple[Any, ...]]  # (case_id, status, tp, fp, fn, latency_ms, cost_usd)
+    cases: list[tuple[Any, ...]]  # (case_id, status, tp, fp, fn, latency_ms, cost_usd, score)
+    extra: dict[str, Any] = field(default_factory=dict)  # the run's extra (tools' fields)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ NO_VERSION = 2**31 - 1
 def stored_run(conn: psycopg.Connection, transaction_id: int) -> StoredRun:
     """Metrics, averaging, content hash and case rows of one stored run."""
     row = conn.execute(
-        "SELECT content_sha256, document->>'averaging' FROM benchmark_transactions WHERE id = %s",
+        """SELECT content_sha256, document->>'averaging', document->'extra'
+           FROM benchmark_transactions WHERE id = %s""",
         (transaction_id,),
     ).fetchone()
     if row is None:
@@ -35,11 +36,11 @@ def stored_run(conn: psycopg.Connection, transaction_id: int) -> StoredRun:
         ).fetchall()
     )
     cases = conn.execute(
-        """SELECT case_id, status, tp, fp, fn, latency_ms, cost_usd FROM benchmark_cases
+        """SELECT case_id, status, tp, fp, fn, latency_ms, cost_usd, score FROM benchmark_cases
            WHERE transaction_id = %s""",
         (transaction_id,),
     ).fetchall()
-    return StoredRun(transaction_id, row[0], row[1] or "micro", metrics, cases)
+    return StoredRun(transaction_id, row[0], row[1] or "micro", metrics, cases, row[2] or {})
 
 
 def current_snapshot(conn: psycopg.Connection, config: Configuration) -> CurrentSnapshot | None:
