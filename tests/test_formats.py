@@ -375,7 +375,7 @@ def test_explicit_format_reports_missing_fields(tmp_path):
 def test_unknown_format_name_is_a_usage_error(tmp_path):
     path = samples.write(tmp_path / "x.json", samples.monitoring_result())
     with pytest.raises(UsageError):
-        read_file(path, fmt="lm-eval")
+        read_file(path, fmt="mlflow")
 
 
 def test_invalid_model_key_is_a_usage_error(tmp_path):

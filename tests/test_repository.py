@@ -124,3 +124,18 @@ def test_types_check():
         text=True,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+
+
+def test_every_path_in_the_repository_checks_out_anywhere():
+    """No file or folder name holds a character Windows or macOS cannot keep (HELM's run
+    folders are named with ':'; fixtures use '_' instead)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert listed
+    bad = [path for path in listed if re.search(r'[:*?"<>|\\]', path)]
+    assert not bad, bad

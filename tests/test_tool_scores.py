@@ -104,3 +104,11 @@ def test_a_qualified_tool_metric_can_be_gated():
     assert Settings(gate_metrics=["acc,none", "f1"]).gate_metrics == ["acc,none", "f1"]
     with pytest.raises(ValueError, match="unknown metric"):
         Settings(gate_metrics=["accuarcy"])
+
+
+def test_the_format_help_names_every_reader():
+    from bench_analytics.cli.app import FORMAT_HELP
+    from bench_analytics.formats import FORMAT_NAMES
+
+    listed = FORMAT_HELP.removeprefix("Input format: ").rstrip(".").split(", ")
+    assert sorted(listed) == sorted(FORMAT_NAMES) and len(listed) >= 11

@@ -58,8 +58,9 @@ def open_bench() -> Bench:
     return Bench()
 
 
-FORMAT_HELP = (
-    "Input format: auto, native, seed-documents, seed-patients, seed-monitoring, supabase-export."
+FORMAT_HELP = (  # the names of bench_analytics.formats.READERS (a test keeps them equal)
+    "Input format: auto, native, seed-documents, seed-patients, seed-monitoring, "
+    "supabase-export, lm-eval, promptfoo, inspect, helm, openai-evals."
 )
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of tables.")
 DatasetOpt = typer.Option(None, "--dataset", help="Dataset version (narrows model@… refs).")

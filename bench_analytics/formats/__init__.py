@@ -13,7 +13,12 @@ from pydantic import ValidationError
 
 from bench_analytics.errors import BadInputError, UsageError
 from bench_analytics.formats import (
+    helm,
+    inspect_log,
+    lm_eval,
     native,
+    openai_evals,
+    promptfoo,
     seed_documents,
     seed_monitoring,
     seed_patients,
@@ -28,12 +33,23 @@ from bench_analytics.summary import with_case_metrics
 
 READERS: dict[str, ModuleType] = {
     module.NAME: module
-    for module in (native, supabase_export, seed_patients, seed_documents, seed_monitoring)
+    for module in (
+        native,
+        supabase_export,
+        seed_patients,
+        seed_documents,
+        seed_monitoring,
+        inspect_log,
+        helm,
+        lm_eval,
+        promptfoo,
+        openai_evals,
+    )
 }
 FORMAT_NAMES = ("auto", *READERS)
 _SUMMARY_KEYS = {"model_summary", "leaderboard", "total_transactions"}
 # Formats whose results may hold no per-case rows while stating how many cases ran.
-AGGREGATE_FORMATS = frozenset({seed_monitoring.NAME, supabase_export.NAME})
+AGGREGATE_FORMATS = frozenset({seed_monitoring.NAME, supabase_export.NAME, openai_evals.NAME})
 
 
 def _not_results_hint(data: Any) -> str | None:
@@ -241,7 +257,7 @@ def _json_files(folder: Path) -> list[Path]:
     )
 
 
-def _read_with_another(path: Path, listed: set[Path]) -> bool:
+def read_with_another(path: Path, listed: set[Path]) -> bool:
     """A file some reader reads together with another file that is listed too (lm-eval's
     samples beside their results): listed once, through that other file."""
     for reader in READERS.values():
@@ -269,7 +285,7 @@ def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
         else:
             raise BadInputError(str(item), "no such file or directory")
     listed = set(files)
-    return [path for path in files if not _read_with_another(path, listed)]
+    return [path for path in files if not read_with_another(path, listed)]
 
 
 @dataclass

@@ -64,7 +64,13 @@ def is_warehouse(directory: Path) -> bool:
 
 
 def _json_below(directory: Path, inputs: Inputs) -> list[Path]:
-    """Every ``*.json`` below ``directory``; warehouses found on the way are recorded."""
+    """Every result file below ``directory`` (``*.json`` and the endings other tools' readers
+    add, such as ``.jsonl`` and ``.eval``; a file read with another one, such as lm-eval
+    samples beside their results, only through that one); warehouses found on the way are
+    recorded."""
+    from bench_analytics.formats import read_with_another, result_suffixes
+
+    suffixes = result_suffixes()
     found: list[Path] = []
     for root, dirs, files in os.walk(directory):
         here = Path(root)
@@ -73,8 +79,9 @@ def _json_below(directory: Path, inputs: Inputs) -> list[Path]:
             dirs.clear()
             continue
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(here / f for f in sorted(files) if f.endswith(".json") and f[0] != ".")
-    return found
+        found.extend(here / f for f in sorted(files) if f.endswith(suffixes) and f[0] != ".")
+    listed = set(found)
+    return [path for path in found if not read_with_another(path, listed)]
 
 
 def _add_file(path: Path, inputs: Inputs) -> None:
