@@ -307,3 +307,33 @@ def test_a_samples_log_written_as_one_json_array_is_read(tmp_path):
     (folder / f"samples_truthfulqa_gen_{STAMP_48}.json").write_text(json.dumps(lines, indent=2))
     run = _by_task(folder / RESULTS_48.name)["truthfulqa_gen"]
     assert [c.score for c in run.cases] == [41.1, 19.9]
+
+
+def test_check_gates_every_task_of_a_results_file(use_db, cli, tmp_path):
+    """A results file holds one run per task: `check` gates each against its own current
+    version, paired on doc_id, and exits 1 when one of them regressed."""
+    import json
+    import shutil
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    shutil.copytree(FIXTURES / "0.4.2", first)
+    shutil.copytree(FIXTURES / "0.4.2", second)
+    assert cli("push", str(first)).code == 0
+    results = next(second.glob("results_*.json"))
+    unchanged = cli("check", str(results), "--json")
+    assert unchanged.code == 0, unchanged
+    verdicts = json.loads(unchanged.out)
+    assert isinstance(verdicts, list) and len(verdicts) >= 3
+    for samples in second.glob("samples_*.json"):  # every answer flipped: worse where right
+        flipped = []
+        for line in samples.read_text().splitlines():
+            row = json.loads(line)
+            for key, value in list(row.items()):
+                if key in {"acc", "acc_norm", "exact_match"} and value in (0, 1, 0.0, 1.0):
+                    row[key] = 1 - value
+            flipped.append(json.dumps(row))
+        samples.write_text("\n".join(flipped) + "\n")
+    changed = cli("check", str(results), "--fail-on", "never")
+    assert changed.code == 0, changed
+    assert changed.out.count("### ") >= 3  # one report per task
+    assert "acc,none" in changed.out  # paired on the samples' own score

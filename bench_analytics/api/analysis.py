@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from bench_analytics.api.results import RunIntervals
@@ -74,6 +75,33 @@ class Analysis(Session):
             )
             outcome.alert_failures = send(alerts, self.settings.alert_urls)
         return outcome
+
+    def check_each(
+        self,
+        path: str | Path,
+        *,
+        baseline: RunRef = "current",
+        environment: str | None = None,
+        alert: bool = False,
+        require_store: bool = False,
+    ) -> list[CheckResult]:
+        """``check`` for every result a file holds (an lm-eval results file holds one per
+        task), each against its own configuration's baseline."""
+        from bench_analytics.context import PushContext, apply_context, detect_context
+        from bench_analytics.formats import read_file
+
+        runs = read_file(Path(path), options=self.read_options())
+        defaults, flags = detect_context(), PushContext(environment=environment)
+        return [
+            self.check(
+                apply_context(run, flags, defaults),
+                baseline=baseline,
+                environment=environment,
+                alert=alert,
+                require_store=require_store,
+            )
+            for run in runs
+        ]
 
     def compare(
         self,

@@ -18,7 +18,7 @@ from bench_analytics.cli.app import (
     open_bench,
 )
 from bench_analytics.cli.store_cmds import show_move
-from bench_analytics.errors import EXIT_REGRESSION, UsageError
+from bench_analytics.errors import EXIT_REGRESSION, BadInputError, UsageError
 
 RefArg = "A result file, tx:ID, or model@current|previous|pinned|N."
 
@@ -81,6 +81,9 @@ def check(
 ) -> None:
     """Gate a result against its baseline: Markdown report, JSON verdict, exit 1 on regression.
 
+    A file of several results (an lm-eval results file holds one per task) checks each
+    against its own baseline; any regression makes exit 1.
+
     Only gated metrics (BENCH_GATE_METRICS, default f1 and recall) decide the exit code.
     The report is appended to $GITHUB_STEP_SUMMARY when that is set. Nothing is written
     to the store.
@@ -88,30 +91,33 @@ def check(
     if fail_on not in {"regression", "never"}:
         raise UsageError(f"--fail-on '{fail_on}': use regression or never")
     with open_bench() as bench:
-        outcome = bench.check(
+        outcomes = bench.check_each(
             result,
             baseline=baseline,
             environment=environment,
             alert=alert,
             require_store=require_store,
         )
-    if outcome.warning:
-        render.warning(outcome.warning)
+    if not outcomes:
+        raise BadInputError(str(result), "holds no results to check")
+    if all(outcome.warning for outcome in outcomes):
+        render.warning(outcomes[0].warning or "")
         return
-    text = outcome.markdown()
+    text = "\n".join(outcome.markdown() for outcome in outcomes)
     if report:
         report.write_text(text, encoding="utf-8")
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as handle:
             handle.write(text + "\n")
-    if as_json:
-        render.emit_json(outcome.as_dict())
+    if as_json:  # one result: its verdict; several (one per task): a list of them
+        verdicts = [outcome.as_dict() for outcome in outcomes]
+        render.emit_json(verdicts[0] if len(verdicts) == 1 else verdicts)
     else:
         typer.echo(text, nl=False)
-    for failure in outcome.alert_failures:
+    for failure in (f for outcome in outcomes for f in outcome.alert_failures):
         render.warning(f"alert not delivered: {failure}")
-    if outcome.regression and fail_on == "regression":
+    if any(outcome.regression for outcome in outcomes) and fail_on == "regression":
         raise typer.Exit(EXIT_REGRESSION)
 
 
