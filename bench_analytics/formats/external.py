@@ -10,8 +10,11 @@ two runs pair on their cases for that metric).
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from bench_analytics.formats.common import ReadOptions, model_ref
 from bench_analytics.model import NAME_MAX, DatasetRef, ModelRef
@@ -63,3 +66,38 @@ def directions(higher_is_better: Mapping[str, Any]) -> dict[str, str]:
         for metric, better in higher_is_better.items()
         if isinstance(better, bool)
     }
+
+
+# --- values as other tools write them -----------------------------------------------------
+
+TEXT_MAX = 300  # characters of an answer, target or reason kept in a case's details
+
+
+def short(value: Any, limit: int = TEXT_MAX) -> Any:
+    """A value kept small for case details: numbers as they are; a text (or a one-text
+    list) cut at ``limit``; a structure kept when small, else as cut compact JSON."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
+        value = value[0]
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[: limit - 3] + "..."
+    text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
+    return value if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """The value when it is an object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def number(value: Any) -> float | None:
+    """A finite number as a float, else None (absent, "N/A", NaN, Infinity, booleans)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def count(value: Any) -> int | None:
+    """A non-negative integer, else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None

@@ -20,6 +20,7 @@ from bench_analytics.formats.external import (
     DIRECTIONS,
     SCORE_METRIC,
     directions,
+    number,
     prompt_version,
     tool_dataset,
     tool_model,
@@ -105,13 +106,6 @@ def load(path: Path) -> Source:
     bundle = WithSamples(data)
     bundle.samples = {task: logs.parse_log(log, task) for task, log in logs.sibling_logs(path)}
     return Source(str(path), raw, bundle)
-
-
-def _number(value: Any) -> float | None:
-    """A finite number, else None (absent, "N/A", NaN, Infinity)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
 
 
 def _version(value: Any) -> Any:
@@ -204,20 +198,20 @@ def _metrics(f: _File, task: str, row: dict[str, Any]) -> tuple[dict[str, float]
     for key, value in row.items():
         if key in _NOT_METRICS or (isinstance(value, str) and "_stderr" not in key):
             continue
-        number = _number(value)
+        found = number(value)
         base, _, filt = key.partition(",")
         if base.endswith("_stderr"):
-            if number is not None:
-                stderr[base.removesuffix("_stderr") + ("," + filt if filt else "")] = number
+            if found is not None:
+                stderr[base.removesuffix("_stderr") + ("," + filt if filt else "")] = found
             continue
-        if number is None:
+        if found is None:
             if isinstance(value, float):
                 unreported[key] = "NaN" if value != value else "Infinity"
             continue
-        problem = check_value(key, number)
+        problem = check_value(key, found)
         if problem:
             raise BadInputError(f.name, problem, where=f"field results.{task}.{key}")
-        metrics[key] = number
+        metrics[key] = found
     extra: dict[str, Any] = {}
     if stderr:
         extra["stderr"] = stderr

@@ -23,10 +23,16 @@ from bench_analytics.formats.common import LegacyModel, ReadOptions
 from bench_analytics.formats.external import (
     DIRECTIONS,
     SCORE_METRIC,
+    TEXT_MAX,
     UNVERSIONED,
     directions,
+    mapping,
+    short,
     tool_dataset,
     tool_model,
+)
+from bench_analytics.formats.external import (
+    number as finite,
 )
 from bench_analytics.formats.source import Source, parse_json_bytes, read_bytes, validation_failure
 from bench_analytics.formats.strictjson import BOM
@@ -38,7 +44,6 @@ DESCRIPTION = "OpenAI evals log (oaieval --record_path): spec, events, final_rep
 CASES_FIELD = "events"
 SUFFIXES = (".jsonl",)
 PEEK_BYTES = 1 << 20  # the spec line is a few kB
-TEXT_MAX = 300
 STDERR_KEYS = frozenset({"boostrap_std", "bootstrap_std"})  # oaieval's own spelling, too
 TOKEN_KEYS = {
     "usage_prompt_tokens": "input_tokens",
@@ -123,25 +128,6 @@ def matches(data: Any) -> bool:
     return isinstance(data.get("spec"), dict) and "eval_name" in data["spec"]
 
 
-def _short(value: Any) -> Any:
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    if isinstance(value, str):
-        return value if len(value) <= TEXT_MAX else value[:TEXT_MAX] + "..."
-    if isinstance(value, dict | list):
-        text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-        return value if len(text) <= TEXT_MAX else text[:TEXT_MAX] + "..."
-    return value
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 class _Sample:
     """What the events say about one sample."""
 
@@ -153,22 +139,22 @@ class _Sample:
         self.tokens: dict[str, int] = {}
 
     def add(self, event: _Event) -> None:
-        data = _dict(event.data)
+        data = mapping(event.data)
         if event.type == "match" and isinstance(data.get("correct"), bool):
             self.correct.append(data["correct"])
             for key in ("expected", "picked", "sampled"):
                 if data.get(key) is not None:
-                    self.details[key] = _short(data[key])
+                    self.details[key] = short(data[key])
         elif event.type == "metrics":
-            score = _number(data.get("score"))
+            score = finite(data.get("score"))
             if score is not None:
                 self.scores.append(score)
-            small = {k: v for k, v in data.items() if k != "score" and _short(v) == v}
+            small = {k: v for k, v in data.items() if k != "score" and short(v) == v}
             self.details.update(small)
         elif event.type == "sampling":
             if data.get("sampled") is not None:
-                self.details.setdefault("sampled", _short(data["sampled"]))
-            usage = _dict(data.get("usage"))
+                self.details.setdefault("sampled", short(data["sampled"]))
+            usage = mapping(data.get("usage"))
             for key, field in (("prompt_tokens", "input"), ("completion_tokens", "output")):
                 value = usage.get(key)
                 if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
@@ -213,10 +199,10 @@ def _report_metrics(
     metrics: dict[str, float] = {}
     other: dict[str, Any] = {}
     for key, value in report.items():
-        number_value = _number(value)
+        number_value = finite(value)
         if key in STDERR_KEYS or key == "n_samples" or number_value is None:
             if value is not None:
-                other[key] = _short(value)
+                other[key] = short(value)
             continue
         name = TOKEN_KEYS.get(key, key)[:NAME_MAX]
         problem = check_value(name, number_value)
@@ -292,12 +278,12 @@ def read(source: Source, options: ReadOptions) -> list[RunResult]:
     if score_metric and score_metric not in metrics:
         values = [score for case in cases if (score := case.score) is not None]
         metrics[score_metric] = sum(values) / len(values)
-    declared = _number((report or {}).get("n_samples"))
+    declared = finite((report or {}).get("n_samples"))
     if cases and declared is not None and int(declared) != len(cases):
         notes.append(f"final_report.n_samples is {int(declared)}; the log holds {len(cases)}")
     count = len(cases) if cases else (int(declared) if declared is not None else None)
     config = spec.run_config or {}
-    eval_spec = _dict(config.get("eval_spec"))
+    eval_spec = mapping(config.get("eval_spec"))
     extra = {
         DIRECTIONS: directions({name: True for name in metrics if _HIGHER.match(name)}),
         SCORE_METRIC: score_metric,
@@ -305,7 +291,7 @@ def read(source: Source, options: ReadOptions) -> list[RunResult]:
         "base_eval": spec.base_eval,
         "split": spec.split,
         "eval_class": eval_spec.get("cls"),
-        "eval_args": _short(eval_spec.get("args")),
+        "eval_args": short(eval_spec.get("args")),
         "seed": config.get("seed"),
         "completion_fns": spec.completion_fns,
         "final_report": other or None,

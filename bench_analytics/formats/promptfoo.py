@@ -21,8 +21,13 @@ from bench_analytics.formats.common import LegacyModel, ReadOptions, validated
 from bench_analytics.formats.external import (
     DIRECTIONS,
     SCORE_METRIC,
+    TEXT_MAX,
+    count,
     directions,
+    mapping,
+    number,
     prompt_version,
+    short,
     tool_dataset,
     tool_model,
 )
@@ -42,7 +47,6 @@ DESCRIPTION = "promptfoo eval -o output (results version 2 or 3): a run per prom
 CASES_FIELD = "results.results"
 SUPPORTED_VERSIONS = (2, 3)
 ERROR_REASON = 2  # promptfoo's ResultFailureReason: 0 none, 1 assertion failed, 2 error
-TEXT_MAX = 300
 NAMED_PREFIX = "named_score."
 
 
@@ -126,28 +130,6 @@ def matches(data: Any) -> bool:
     return _summary(data) is not None
 
 
-def _short(value: Any) -> Any:
-    """A value kept small for case details (long texts and structures cut)."""
-    if isinstance(value, str):
-        return value if len(value) <= TEXT_MAX else value[:TEXT_MAX] + "..."
-    if isinstance(value, dict | list):
-        text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-        return value if len(text) <= TEXT_MAX else text[:TEXT_MAX] + "..."
-    return value
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
 def _is_error(result: _Result) -> bool:
     if result.failureReason is not None:
         return result.failureReason == ERROR_REASON
@@ -166,12 +148,12 @@ def _assertions(grading: dict[str, Any] | None) -> list[dict[str, Any]]:
     for part in (grading or {}).get("componentResults") or []:
         if not isinstance(part, dict):
             continue
-        assertion = _dict(part.get("assertion"))
+        assertion = mapping(part.get("assertion"))
         item = {
             "type": assertion.get("type"),
             "metric": assertion.get("metric"),
             "pass": part.get("pass"),
-            "score": _number(part.get("score")),
+            "score": number(part.get("score")),
         }
         out.append({key: value for key, value in item.items() if value is not None})
     return out[:50]
@@ -181,18 +163,18 @@ def _case(result: _Result, case_id: str) -> CaseResult:
     usage = (result.response or {}).get("tokenUsage") or result.tokenUsage or {}
     usage = usage if isinstance(usage, dict) else {}
     grading = result.gradingResult or {}
-    named = {k: v for k, v in (result.namedScores or {}).items() if _number(v) is not None}
+    named = {k: v for k, v in (result.namedScores or {}).items() if number(v) is not None}
     output = (result.response or {}).get("output")
     errored = _is_error(result)
     score = None if errored else result.score
     if score is None and not errored:
-        score = _number(grading.get("score"))
+        score = number(grading.get("score"))
     details = {
         "pass": result.success,
         "description": _description(result),
-        "vars": {k: _short(v) for k, v in list((result.vars or {}).items())[:20]} or None,
-        "output": _short(output) if output is not None else None,
-        "reason": _short(grading.get("reason")) if not errored else None,
+        "vars": {k: short(v) for k, v in list((result.vars or {}).items())[:20]} or None,
+        "output": short(output) if output is not None else None,
+        "reason": short(grading.get("reason")) if not errored else None,
         "named_scores": named or None,
         "assertions": _assertions(grading) or None,
     }
@@ -201,8 +183,8 @@ def _case(result: _Result, case_id: str) -> CaseResult:
         status="error" if errored else "ok",
         score=score,
         latency_ms=result.latencyMs,
-        input_tokens=_count(usage.get("prompt")),
-        output_tokens=_count(usage.get("completion")),
+        input_tokens=count(usage.get("prompt")),
+        output_tokens=count(usage.get("completion")),
         cost_usd=result.cost,
         error=_reason(result) if errored else None,
         details={key: value for key, value in details.items() if value is not None},
@@ -294,9 +276,9 @@ def _metrics(cases: list[CaseResult], results: list[_Result], prompt: _Prompt) -
             out["cost_usd"] = float(metrics.cost)
         usage = metrics.tokenUsage or {}
         for field, name in (("prompt", "input_tokens"), ("completion", "output_tokens")):
-            if _count(usage.get(field)) is not None:
+            if count(usage.get(field)) is not None:
                 out[name] = float(usage[field])
-        if _count(usage.get("total")) is not None:
+        if count(usage.get("total")) is not None:
             out["total_tokens"] = float(usage["total"])
     return out
 
@@ -326,7 +308,7 @@ def _run(
         provider_id, options, None if vendor in {"file", "http", "https"} else vendor
     )
     model = model.model_copy(update={"display_name": provider_label or provider_id})
-    config = _dict(data.get("config"))
+    config = mapping(data.get("config"))
     suite = config.get("description") if isinstance(config.get("description"), str) else None
     tests = sorted(
         (
@@ -340,11 +322,11 @@ def _run(
     declared = _declared(prompt)
     dataset = dataset.model_copy(update={"name": suite or "promptfoo", "declared_cases": declared})
     metrics = _metrics(cases, results, prompt)
-    duration = _count((doc.stats or {}).get("durationMs"))
+    duration = count((doc.stats or {}).get("durationMs"))
     finished = (
         doc.timestamp + timedelta(milliseconds=duration) if doc.timestamp and duration else None
     )
-    meta = _dict(data.get("metadata"))
+    meta = mapping(data.get("metadata"))
     scored = any(case.score is not None for case in cases)
     better = {name: True for name in metrics if name in {"pass_rate", "score", "assert_pass_rate"}}
     better.update({name: True for name in metrics if name.startswith(NAMED_PREFIX)})
@@ -353,7 +335,7 @@ def _run(
         SCORE_METRIC: "score" if scored else None,
         "results_version": doc.version,
         "prompt_index": index,
-        "prompt_label": _short(_label(prompt)),
+        "prompt_label": short(_label(prompt)),
         "prompt_id": prompt.id,
         "promptfoo_version": meta.get("promptfooVersion"),
     }
