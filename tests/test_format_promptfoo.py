@@ -211,3 +211,20 @@ def test_real_promptfoo_files(use_db, cli):
     named = next(path for path in files if "@cb2be90" in path.name)
     (run,) = read_file(named)
     assert run.metrics["named_score.NoTherapistValidation"] == 1.0 and len(run.cases) == 8
+
+
+def test_two_runs_of_a_prompt_pair_on_the_test_case(bench, tmp_path):
+    """Two evals of the same prompt and provider compare per test case, on the score."""
+    changed = json.loads(V3.read_text())
+    for result in changed["results"]["results"]:
+        if result["testIdx"] == 1:  # the failing test passes now
+            result["success"], result["score"] = True, 1
+            result["gradingResult"] = {**(result.get("gradingResult") or {}), "pass": True}
+    later = tmp_path / "later.json"
+    later.write_text(json.dumps(changed))
+    first = read_file(V3)[0]
+    second = next(r for r in read_file(later) if r.model.key == first.model.key)
+    comparison = bench.compare(first, second)
+    assert comparison.method == "paired" and comparison.n == 3
+    verdict = comparison.verdict(first.extra["score_metric"])
+    assert verdict is not None and verdict.delta > 0
