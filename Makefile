@@ -62,6 +62,8 @@ bench: $(STAMP) ## Performance benchmarks: figures and ratios against raw refere
 	$(BIN)/python benchmarks/perf/local_sql.py
 	$(BIN)/python benchmarks/perf/pull.py
 	$(BIN)/python benchmarks/perf/ingest_notebook.py
+	$(BIN)/python benchmarks/perf/push_lm_eval.py
+	$(BIN)/python benchmarks/perf/notebooks.py
 
 clean-store: ## Stop nothing, delete the embedded store under ./.bench (all local history!)
 	rm -rf .bench
