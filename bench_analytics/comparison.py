@@ -21,10 +21,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from bench_analytics.stats import CaseTable
-    from bench_analytics.stats.paired import PairedResult
+    from bench_analytics.stats.paired import MetricTest, PairedResult
 
 HISTORY_METRICS = ("f1", "precision", "recall", "latency_ms", "cost_usd")
 DEFAULT_MIN_EFFECT = {"fraction": "0.01", "ms": "10%", "usd": "10%", "tokens": "10%"}
+SMALL_N = 30  # fewer shared cases than this: the bootstrap is rough, the report says so
 DECISIONS = ("regression", "improvement", "no significant change", "not tested")
 
 
@@ -153,8 +154,14 @@ def decide_paired(
     for "got better". A verdict also needs the delta to reach the practical threshold.
     """
     from bench_analytics.stats import adjust, minimum_detectable_effect
+    from bench_analytics.stats.paired import smallest_detectable_share
 
     comparison.method, comparison.n = "paired", paired.tests[0].n
+    if comparison.n < SMALL_N:
+        comparison.notes.append(
+            f"a small comparison: {comparison.n} shared cases (under {SMALL_N}); intervals are "
+            "wide and rough, and only large changes can be detected (see the MDE)"
+        )
     tests = paired.tests
     higher = [direction_of(t.metric, directions) != "lower" for t in tests]
     worse_p = [t.p_lower if up else t.p_higher for t, up in zip(tests, higher, strict=True)]
@@ -192,7 +199,10 @@ def decide_paired(
                 p_value=p_raw,
                 p_adjusted=p_adj,
                 threshold=threshold,
-                mde=minimum_detectable_effect(t.se, family_alpha, two_sided=False),
+                mde=max(
+                    minimum_detectable_effect(t.se, family_alpha, two_sided=False),
+                    smallest_detectable_share(t.n, family_alpha) if _is_share(t) else 0.0,
+                ),
                 decision=decision,
                 gated=t.metric in settings.gate_metrics,
                 method=t.method,
@@ -201,6 +211,11 @@ def decide_paired(
             )
         )
     return comparison
+
+
+def _is_share(test: MetricTest) -> bool:
+    """A rate whose per-case changes come in steps of 1/n (the MDE cannot go below them)."""
+    return spec_for(test.metric).unit == "fraction"
 
 
 def _shared_score_metric(baseline: RunView, candidate: RunView) -> str | None:

@@ -69,6 +69,19 @@ def mcnemar_one_sided(baseline_only: int, candidate_only: int) -> tuple[float, f
     return _binomial_lower_tail(candidate_only, m), _binomial_lower_tail(baseline_only, m)
 
 
+def no_change_bound(n: int, confidence: float = 0.95) -> float:
+    """How far a rate could have moved when none of ``n`` paired cases changed: the exact
+    (Clopper-Pearson) upper bound of the share of cases that changed, 1 - (alpha/2)^(1/n)."""
+    return float(1.0 - ((1.0 - confidence) / 2.0) ** (1.0 / max(n, 1)))
+
+
+def smallest_detectable_share(n: int, alpha: float) -> float:
+    """The smallest change of a rate over ``n`` paired cases that could be significant at
+    ``alpha`` (one-sided): k cases all changing the same way, with 0.5^k < alpha."""
+    k = math.ceil(math.log2(1.0 / alpha)) if 0 < alpha < 1 else 1
+    return min(1.0, k / max(n, 1))
+
+
 def minimum_detectable_effect(
     se: float, alpha: float = 0.05, power: float = 0.8, *, two_sided: bool = True
 ) -> float:
@@ -114,6 +127,15 @@ class _Pair:
             means[score_metric] = (a.score, b.score)
         self.means = means
         self.p95 = (a.latency, b.latency)  # used only when both runs have latency
+
+    def is_rate(self, metric: str) -> bool:
+        """A share in [0, 1]: a known fraction, or a tool's per-case score within [0, 1]."""
+        from bench_analytics.metrics import spec_for
+
+        if metric == self.score_metric:
+            va, vb = self.means[metric]
+            return bool(((va >= 0) & (va <= 1) & (vb >= 0) & (vb <= 1)).all())
+        return metric != "latency_p95_ms" and spec_for(metric).unit == "fraction"
 
     def metric_names(self) -> list[str]:
         names = []
@@ -269,6 +291,11 @@ def compare_paired(
         base_value, cand_value = observed[name]
         draws = np.concatenate(boot[name])
         low, high = percentile_interval(draws, confidence)
+        exact = pair.is_rate(name) and not np.ptp(draws) > 0
+        if exact:  # no case changed: the bootstrap says [0, 0]; n allows no such certainty
+            bound = no_change_bound(pair.n, confidence)
+            delta = cand_value - base_value
+            low, high = max(-1.0, delta - bound), min(1.0, delta + bound)
         if name == "pass_rate":
             pa, pb = a.passed(), b.passed()
             base_only, cand_only = int((pa & ~pb).sum()), int((~pa & pb).sum())
@@ -278,6 +305,8 @@ def compare_paired(
         else:
             p_value, p_lower, p_higher = ((1 + extreme[name]) / (1 + resamples)).tolist()
             method = "paired permutation p; paired bootstrap interval"
+        if exact:
+            method = method.split(";")[0] + "; exact bound (no case changed)"
         results.append(
             MetricTest(
                 name,
