@@ -190,3 +190,8 @@ def simulated_files(
         for i, shift in enumerate(shifts)
     ]
     return write_results(runs, folder)
+
+
+def created(push_json: str) -> int:
+    """How many results a `push --json` stored anew (0: all were stored before)."""
+    return sum(outcome["created"] for outcome in json.loads(push_json))

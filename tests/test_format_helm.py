@@ -12,6 +12,7 @@ from bench_analytics.errors import BadInputError
 from bench_analytics.formats import expand_inputs, read_file
 from bench_analytics.formats.external import DIRECTIONS, SCORE_METRIC
 from bench_analytics.formats.helm import dataset_name
+from tests import samples
 from tests.conftest import REALDATA
 
 SUITE = Path(__file__).parent / "fixtures" / "external" / "helm" / "benchmark_output" / "runs"
@@ -158,29 +159,25 @@ def test_stats_without_test_or_valid_split_are_refused(tmp_path):
     assert "no statistic with a mean on the test or valid split" in caught.value.problem
 
 
-def _created(done) -> int:
-    return sum(outcome["created"] for outcome in json.loads(done.out))
-
-
 def test_push_convert_and_push_again(use_db, cli, tmp_path):
     folder = _copy_run(tmp_path / "out")
     done = cli("push", folder, "--json")
     assert done.code == 0, done
-    assert _created(done) == 1
+    assert samples.created(done.out) == 1
     again = cli("push", folder / "stats.json", "--json")
-    assert again.code == 0 and _created(again) == 0
+    assert again.code == 0 and samples.created(again.out) == 0
     named = cli("push", "--format", "helm", folder, "--json")
-    assert named.code == 0 and _created(named) == 0
+    assert named.code == 0 and samples.created(named.out) == 0
     converted = cli("convert", folder, "-o", tmp_path / "native.json")
     assert converted.code == 0, converted
     back = cli("push", tmp_path / "native.json", "--json")
-    assert back.code == 0 and _created(back) == 0
+    assert back.code == 0 and samples.created(back.out) == 0
 
 
 def test_a_suite_folder_pushes_its_runs_and_refuses_its_tables(use_db, cli):
     done = cli("push", SUITE, "--skip-invalid", "--json")
     assert done.code == 2 and "a HELM summary table" in done.err
-    assert _created(done) == 1
+    assert samples.created(done.out) == 1
 
 
 # ---- real HELM output (BENCH_REALDATA) ------------------------------------------------
@@ -235,5 +232,5 @@ def test_a_real_run_directory_pushes(use_db, cli, tmp_path):
     assert run.metrics["inference_runtime"] == pytest.approx(2.019018523833331)
     done = cli("push", folder, "--json")
     assert done.code == 0, done
-    assert _created(done) == 1
-    assert _created(cli("push", folder, "--json")) == 0
+    assert samples.created(done.out) == 1
+    assert samples.created(cli("push", folder, "--json").out) == 0

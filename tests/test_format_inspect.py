@@ -14,6 +14,7 @@ from bench_analytics.formats import expand_inputs, read_file
 from bench_analytics.formats.external import DIRECTIONS, SCORE_METRIC
 from bench_analytics.formats.inspect_log import score_value
 from bench_analytics.health import assess
+from tests import samples
 
 FIXTURES = Path(__file__).parent / "fixtures" / "external" / "inspect"
 JSON_LOG = next((FIXTURES / "json-log").glob("*.json"))
@@ -208,26 +209,22 @@ def test_a_folder_push_picks_up_eval_archives(tmp_path):
     assert expand_inputs([tmp_path]) == [tmp_path / "run.eval"]
 
 
-def _created(done) -> int:
-    return sum(outcome["created"] for outcome in json.loads(done.out))
-
-
 def test_push_convert_and_push_again(use_db, cli, tmp_path):
     archive = make_eval(tmp_path / "gsm8k.eval")
     done = cli("push", JSON_LOG, archive, "--json")
     assert done.code == 0, done
-    assert _created(done) == 2
+    assert samples.created(done.out) == 2
     again = cli("push", JSON_LOG, archive, "--json")
-    assert again.code == 0 and _created(again) == 0
+    assert again.code == 0 and samples.created(again.out) == 0
     named = cli("push", "--format", "inspect", JSON_LOG, "--json")
-    assert named.code == 0 and _created(named) == 0
+    assert named.code == 0 and samples.created(named.out) == 0
     converted = cli("convert", archive, "-o", tmp_path / "native.json")
     assert converted.code == 0, converted
     assert json.loads((tmp_path / "native.json").read_text())["provenance"]["source_format"] == (
         "inspect"
     )
     back = cli("push", tmp_path / "native.json", "--json")
-    assert back.code == 0 and _created(back) == 0  # the same content
+    assert back.code == 0 and samples.created(back.out) == 0  # the same content
 
 
 def test_a_failed_eval_is_stored_as_failed(use_db, cli):

@@ -13,6 +13,7 @@ from bench_analytics.formats import claiming_reader, expand_inputs, read_file
 from bench_analytics.formats.external import DIRECTIONS, SCORE_METRIC
 from bench_analytics.formats.openai_evals import claims
 from bench_analytics.health import assess
+from tests import samples
 from tests.conftest import REALDATA
 
 FIXTURES = Path(__file__).parent / "fixtures" / "external" / "openai-evals"
@@ -185,24 +186,20 @@ def test_a_folder_push_picks_up_jsonl_logs(tmp_path):
     assert expand_inputs([tmp_path]) == [tmp_path / "run.jsonl"]
 
 
-def _created(done) -> int:
-    return sum(outcome["created"] for outcome in json.loads(done.out))
-
-
 def test_push_convert_and_push_again(use_db, cli, tmp_path):
     done = cli("push", MATCH, GRADED, AGGREGATE, "--json")
     assert done.code == 0, done
-    assert _created(done) == 3
+    assert samples.created(done.out) == 3
     again = cli("push", MATCH, GRADED, AGGREGATE, "--json")
-    assert again.code == 0 and _created(again) == 0
+    assert again.code == 0 and samples.created(again.out) == 0
     named = cli("push", "--format", "openai-evals", UNFINISHED, "--json")
-    assert named.code == 0 and _created(named) == 1
+    assert named.code == 0 and samples.created(named.out) == 1
     converted = cli("convert", AGGREGATE, "-o", tmp_path / "native.json")
     assert converted.code == 0, converted
     native = json.loads((tmp_path / "native.json").read_text())
     assert native["provenance"]["source_format"] == "openai-evals"
     back = cli("push", tmp_path / "native.json", "--json")
-    assert back.code == 0 and _created(back) == 0  # the same content
+    assert back.code == 0 and samples.created(back.out) == 0  # the same content
 
 
 @pytest.mark.realdata

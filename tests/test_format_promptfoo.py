@@ -13,6 +13,7 @@ from bench_analytics.formats import detect, read_file
 from bench_analytics.formats.external import DIRECTIONS, SCORE_METRIC
 from bench_analytics.formats.source import load_source
 from bench_analytics.health import assess
+from tests import samples
 from tests.conftest import REALDATA
 
 FIXTURES = Path(__file__).parent / "fixtures" / "external" / "promptfoo"
@@ -169,16 +170,12 @@ def test_named_format_on_another_file_is_refused(tmp_path):
     assert "not a promptfoo output" in caught.value.problem
 
 
-def _created(done) -> int:
-    return sum(outcome["created"] for outcome in json.loads(done.out))
-
-
 def test_push_convert_and_push_again(use_db, cli, tmp_path):
     done = cli("push", V3, OUTAGE, "--json")
     assert done.code == 0, done
-    assert _created(done) == 3
+    assert samples.created(done.out) == 3
     again = cli("push", V3, OUTAGE, "--json")
-    assert again.code == 0 and _created(again) == 0
+    assert again.code == 0 and samples.created(again.out) == 0
     named = cli("push", "--format", "promptfoo", V2, "--json")
     assert named.code == 0, named
     converted = cli("convert", OUTAGE, "-o", tmp_path / "native.json")
@@ -186,7 +183,7 @@ def test_push_convert_and_push_again(use_db, cli, tmp_path):
     native = json.loads((tmp_path / "native.json").read_text())
     assert native["provenance"]["source_format"] == "promptfoo"
     back = cli("push", tmp_path / "native.json", "--json")
-    assert back.code == 0 and _created(back) == 0  # the same content
+    assert back.code == 0 and samples.created(back.out) == 0  # the same content
 
 
 def test_an_outage_is_stored_as_failed(use_db, cli):

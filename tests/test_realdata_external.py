@@ -3,10 +3,9 @@ of the same file stores nothing (../shared/realdata/external, read in place)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
+from tests import samples
 from tests.conftest import REALDATA
 
 pytestmark = [
@@ -29,10 +28,6 @@ def _files() -> list:
     )
 
 
-def _created(out: str) -> int:
-    return sum(outcome["created"] for outcome in json.loads(out))
-
-
 def test_there_are_real_files_of_every_tool():
     files = _files()
     assert {path.parent.name for path in files} == set(TOOLS)
@@ -48,7 +43,7 @@ def test_a_real_file_pushes_once_or_is_refused_with_a_reason(use_db, cli, path):
         assert "Traceback" not in message
         return
     assert first.code == 0, first
-    assert _created(first.out) >= 1
+    assert samples.created(first.out) >= 1
     again = cli("push", str(path), "--json")
     assert again.code == 0, again
-    assert _created(again.out) == 0
+    assert samples.created(again.out) == 0

@@ -87,20 +87,15 @@ class Analysis(Session):
     ) -> list[CheckResult]:
         """``check`` for every result a file holds (an lm-eval results file holds one per
         task), each against its own configuration's baseline."""
-        from bench_analytics.context import PushContext, apply_context, detect_context
-        from bench_analytics.formats import read_file
-
-        runs = read_file(Path(path), options=self.read_options())
-        defaults, flags = detect_context(), PushContext(environment=environment)
         return [
             self.check(
-                apply_context(run, flags, defaults),
+                run,
                 baseline=baseline,
                 environment=environment,
                 alert=alert,
                 require_store=require_store,
             )
-            for run in runs
+            for run in self._runs_in(Path(path), environment)
         ]
 
     def compare(

@@ -224,10 +224,7 @@ class Batch(Ingest, Analysis):
                 if p.run is not None
             ]
         else:  # check only, or CI without a store: validated and gated, not stored
-            from bench_analytics.context import PushContext, apply_context, detect_context
-
-            defaults, flags = detect_context(), context or PushContext()
-            runs = [(source, apply_context(run, flags, defaults)) for source, run in found.runs]
+            runs = self._identified(found.runs, context)
             items = [
                 Ingested(source, run, None, self.check(run, baseline=baseline))
                 for source, run in runs

@@ -149,14 +149,10 @@ class Ingest(Session):
             report.stored = False
             report.warning = f"{NO_STORE_IN_CI}: results were validated but not stored"
             return report
-        from bench_analytics.context import PushContext, apply_context, detect_context
         from bench_analytics.gate import HoldPolicy
 
-        defaults = detect_context()
-        flags = context or PushContext()
         runs = sorted(  # in the order the runs happened, as the store pushes them
-            ((source, apply_context(run, flags, defaults)) for source, run in found.runs),
-            key=lambda pair: pair[1].run_at or EARLIEST,
+            self._identified(found.runs, context), key=lambda pair: pair[1].run_at or EARLIEST
         )
         store = self.store(write=True)
         policy = HoldPolicy(store, self.settings, force=force)

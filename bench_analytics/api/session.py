@@ -14,6 +14,7 @@ from bench_analytics.errors import BadInputError, StoreUnavailableError, UsageEr
 
 if TYPE_CHECKING:
     from bench_analytics.baselines import Baseline
+    from bench_analytics.context import PushContext
     from bench_analytics.formats import ReadOptions
     from bench_analytics.model import RunResult
     from bench_analytics.store import ConfigFilter, Store
@@ -117,17 +118,32 @@ class Session:
             prices=load_prices(self.settings.prices),
         )
 
-    def _one_run(self, path: Path, environment: str | None = None) -> RunResult:
-        """The single result in a file, with the push defaults for its identity."""
+    def _identified(
+        self, runs: list[tuple[str, RunResult]], context: PushContext | None = None
+    ) -> list[tuple[str, RunResult]]:
+        """(source, run) pairs with the identity a push gives them: the context's, then the
+        CI variables' and git's, where the file says nothing."""
         from bench_analytics.context import PushContext, apply_context, detect_context
+
+        defaults, flags = detect_context(), context or PushContext()
+        return [(source, apply_context(run, flags, defaults)) for source, run in runs]
+
+    def _runs_in(self, path: Path, environment: str | None = None) -> list[RunResult]:
+        """Every result in a file, with the push defaults for its identity."""
+        from bench_analytics.context import PushContext
         from bench_analytics.formats import read_file
 
-        found = read_file(path, options=self.read_options())
+        found = [(path.name, run) for run in read_file(path, options=self.read_options())]
+        return [run for _, run in self._identified(found, PushContext(environment=environment))]
+
+    def _one_run(self, path: Path, environment: str | None = None) -> RunResult:
+        """The single result in a file, with the push defaults for its identity."""
+        found = self._runs_in(path, environment)
         if len(found) != 1:
             raise BadInputError(
                 str(path), f"holds {len(found)} results; give a file with one result"
             )
-        return apply_context(found[0], PushContext(environment=environment), detect_context())
+        return found[0]
 
     def _as_run(self, ref: RunRef, environment: str | None = None) -> tuple[str, RunResult] | None:
         """(label, run) for a file or an in-memory run; None for a stored reference."""

@@ -27,6 +27,7 @@ from bench_analytics.formats import (
 from bench_analytics.formats.collector import deferred_collection
 from bench_analytics.formats.common import ReadOptions
 from bench_analytics.formats.source import Source, load_source, validation_failure
+from bench_analytics.formats.strictjson import NonFiniteNumber
 from bench_analytics.model import KEY_PATTERN, NAME_MAX, RunResult
 from bench_analytics.pricing import apply_prices
 from bench_analytics.summary import with_case_metrics
@@ -120,19 +121,9 @@ def _finalise(source: str, run: RunResult, cases_field: str, options: ReadOption
     return run.model_copy(update={"metrics": metrics, "provenance": provenance})
 
 
-_CASES_FIELD = {
-    native.NAME: "cases",
-    seed_documents.NAME: "individual_results",
-    seed_patients.NAME: "individual_results",
-    supabase_export.NAME: "metrics.patient_results",
-    seed_monitoring.NAME: "metrics",
-}
-
-
 def cases_field(reader: ModuleType) -> str:
     """Where a reader's format keeps its per-case rows (for messages)."""
-    known = _CASES_FIELD.get(reader.NAME)
-    return known if known is not None else str(getattr(reader, "CASES_FIELD", "cases"))
+    return str(getattr(reader, "CASES_FIELD", "cases"))
 
 
 def claiming_reader(path: Path, fmt: str = "auto") -> ModuleType | None:
@@ -151,9 +142,7 @@ def _load_json(path: Path, fmt: str) -> Source:
     (``NON_FINITE = True``: tools such as lm-evaluation-harness write them)."""
     try:
         return load_source(path)
-    except BadInputError as strict:
-        if "where a number is required" not in strict.problem:
-            raise
+    except NonFiniteNumber as strict:
         lenient = load_source(path, non_finite=True)
         try:
             reader = READERS[fmt] if fmt in READERS else detect(lenient)

@@ -10,6 +10,7 @@ from bench_analytics.formats.source import Source
 from bench_analytics.model import SCHEMA_VERSION, RunResult
 
 NAME = "native"
+CASES_FIELD = "cases"  # where the per-case rows are (for messages)
 DESCRIPTION = "bench-analytics result format (schema 'bench-analytics/result')"
 SCHEMA_NAME = "bench-analytics/result"
 

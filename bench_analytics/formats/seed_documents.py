@@ -28,6 +28,7 @@ from bench_analytics.model import (
 )
 
 NAME = "seed-documents"
+CASES_FIELD = "individual_results"  # where the per-case rows are (for messages)
 DESCRIPTION = "old pipeline document results (aggregated_metrics_<model>.json)"
 
 

@@ -17,6 +17,7 @@ from bench_analytics.formats.source import Source
 from bench_analytics.model import Count, DatasetRef, Provenance, RunResult
 
 NAME = "seed-monitoring"
+CASES_FIELD = "metrics"  # where the per-case rows are (for messages)
 DESCRIPTION = "old monitoring JSON (model_version, dataset_version, prompt_version, metrics)"
 
 

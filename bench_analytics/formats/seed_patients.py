@@ -29,6 +29,7 @@ from bench_analytics.model import (
 )
 
 NAME = "seed-patients"
+CASES_FIELD = "individual_results"  # where the per-case rows are (for messages)
 DESCRIPTION = "old pipeline patient results (patient_benchmark_<model>.json)"
 
 

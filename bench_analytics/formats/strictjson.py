@@ -44,6 +44,10 @@ _INDENT = orjson.OPT_INDENT_2
 _PATH_MAX = 160  # characters of a field path shown in a message
 
 
+class NonFiniteNumber(BadInputError):
+    """A bare NaN/Infinity token: refused, unless the reader of the format takes them."""
+
+
 class _Marker:
     """A value the slow parse could not take as it is, kept so its path can be reported."""
 
@@ -277,7 +281,7 @@ def _report(found: tuple[str, str, Any] | None, raw: bytes, text: str, name: str
     if kind == "non-finite":
         first = next(m.start(1) for m in _NON_FINITE.finditer(text) if m.group(1))
         line, column = line_col(text, first)
-        raise BadInputError(
+        raise NonFiniteNumber(
             name,
             f"{detail} where a number is required",
             where=f"{field} (line {line}, column {column})",

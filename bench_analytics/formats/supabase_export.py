@@ -37,6 +37,7 @@ from bench_analytics.model import (
 )
 
 NAME = "supabase-export"
+CASES_FIELD = "metrics.patient_results"  # where the per-case rows are (for messages)
 DESCRIPTION = "export of the old benchmark_transactions table (JSON array of rows)"
 
 _ROW_KEYS = {"id", "created_at", "model_version", "metrics"}

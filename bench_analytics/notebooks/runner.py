@@ -9,7 +9,7 @@ import re
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,7 +60,6 @@ class NotebookOutcome(Record):
     warning: str | None = None
     error: str | None = None  # what a cell raised (our errors: their message alone)
     seconds: float = 0.0
-    details: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 def run_ingest(
@@ -100,7 +99,6 @@ def run_ingest(
     outcome.seconds = time.perf_counter() - started
     if summary.is_file():
         found = orjson.loads(summary.read_bytes())
-        outcome.details = found
         outcome.headline, outcome.warning = found.get("headline"), found.get("warning")
     if not verdict.is_file():
         text = failure_markdown(error or "the notebook wrote no verdict", output, code)
